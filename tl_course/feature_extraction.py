@@ -111,11 +111,12 @@ def image_features(model:nn.Module, # a timm EfficientNet (frozen; run in eval m
               + [model.bn2.register_forward_hook(hook('head'))]
         try:
             with torch.no_grad():
+                dev = next(model.parameters()).device
                 for i in tqdm(range(0, len(images), batch_size), disable=not progress, leave=False, desc='features'):
-                    model.forward_features(prep_images(images[i:i+batch_size], size))
+                    model.forward_features(prep_images(images[i:i+batch_size], size).to(dev))
         finally:
             for h in hooks: h.remove()
-        return {k: torch.cat(v) for k, v in outs.items()}
+        return {k: torch.cat(v).cpu() for k, v in outs.items()}
     res = cached(key, compute) if cache else compute()
     names = ['stem'] + [f'stage{i}' for i in range(len(model.blocks))] + ['head']
     return {k: res[k] for k in sorted(res, key=lambda k: (k.endswith('_map'), names.index(k.removesuffix('_map'))))}   # input to output
@@ -129,9 +130,9 @@ def text_features(model:nn.Module, tokenizer, texts, max_length:int=48, batch_si
         model.eval(); outs = []
         with torch.no_grad():
             for i in tqdm(range(0, len(texts), batch_size), disable=not progress, leave=False, desc='features'):
-                enc = tokenizer(texts[i:i+batch_size], padding=True, truncation=True, max_length=max_length, return_tensors='pt')
+                enc = tokenizer(texts[i:i+batch_size], padding=True, truncation=True, max_length=max_length, return_tensors='pt').to(next(model.parameters()).device)
                 hs = model(**enc, output_hidden_states=True).hidden_states
-                outs.append(torch.stack([mean_pool(h, enc['attention_mask']) for h in hs]))   # (L+1, B, D)
+                outs.append(torch.stack([mean_pool(h, enc['attention_mask']) for h in hs]).cpu())   # (L+1, B, D)
         H = torch.cat(outs, 1)
         return {('embeddings' if i == 0 else f'layer{i-1}'): H[i] for i in range(len(H))}
     res = cached(key, compute) if cache else compute()
