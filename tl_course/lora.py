@@ -58,6 +58,8 @@ class LoRALinear(nn.Module):
     def merge(self):
         "Add the update into the base weight: inference then costs exactly one matmul."
         check(not self.merged, "this layer is already merged")
+        check(isinstance(self.base.weight, nn.Parameter), "the base layer's weight is computed, not stored (a quantized layer?): "
+              "merging into it would change nothing; use tl_course.qlora.merge_qlora")
         delta = self.delta_weight()
         check(torch.isfinite(delta).all(), "the LoRA update has NaN or inf values: refusing to merge")
         self.base.weight.data += delta.to(self.base.weight.dtype); self.merged = True

@@ -1,0 +1,59 @@
+"Property tests: our 4-bit quantizer against bitsandbytes on random shapes, scales and outliers; QLoRA layer invariants."
+import logging
+import torch
+from torch import nn
+from hypothesis import given, settings, strategies as st
+from tl_course.qlora import (compare_with_bnb, compare_double_quant_with_bnb, Linear4bit, quantize_model, merge_qlora,
+                             quantize_blockwise_4bit, pack_4bit, unpack_4bit, bits_per_param)
+from tl_course.lora import LoRALinear, add_lora
+
+logging.getLogger('bitsandbytes').setLevel(logging.ERROR)
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 70), cols=st.integers(1, 130), scale=st.floats(1e-4, 10.), quant_type=st.sampled_from(['nf4', 'fp4']),
+       outlier=st.booleans(), seed=st.integers(0, 10**6))
+def test_bit_exact_with_bitsandbytes(rows, cols, scale, quant_type, outlier, seed):
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(rows, cols, generator=g) * scale
+    if outlier: w.view(-1)[torch.randint(0, w.numel(), (1,), generator=g)] *= 50     # one outlier
+    r = compare_with_bnb(w, quant_type)
+    assert r['packed_equal'] and r['absmax_equal'] and r['dequant_equal'], r
+
+@settings(max_examples=20, deadline=None)
+@given(n_rows=st.integers(64, 600), seed=st.integers(0, 10**6))
+def test_double_quant_close_to_bitsandbytes(n_rows, seed):
+    g = torch.Generator().manual_seed(seed)
+    r = compare_double_quant_with_bnb(torch.randn(n_rows, 64, generator=g) * 0.02)
+    assert r['codes_equal'] and r['offset_equal'] and r['absmax2_equal'], r
+    assert r['max_rel_diff'] < 0.02, r
+
+@given(codes=st.lists(st.integers(0, 15), min_size=1, max_size=300))
+def test_pack_round_trip(codes):
+    c = torch.tensor(codes, dtype=torch.uint8)
+    assert torch.equal(unpack_4bit(pack_4bit(c), len(codes)), c)
+
+def test_bits_per_param():
+    assert bits_per_param(4096 * 4096) == 0.5
+    assert abs(bits_per_param(4096 * 4096, double_quant=True) - (8 / 64 + 32 / (64 * 256))) < 1e-5
+
+def test_qlora_trains_only_adapters_and_merges():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2))
+    quantize_model(m, skip=('2',))
+    assert isinstance(m[0], Linear4bit) and type(m[2]) is nn.Linear
+    add_lora(m, ('0',), r=4)
+    x, y = torch.randn(32, 64), torch.randint(0, 2, (32,))
+    packed = m[0].base.packed.clone()
+    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(5):
+        loss = nn.functional.cross_entropy(m(x), y); loss.backward(); opt.step(); opt.zero_grad()
+    assert torch.equal(m[0].base.packed, packed)                 # the 4-bit base never changes
+    with torch.no_grad(): before = m(x)
+    merge_qlora(m)
+    assert type(m[0]) is nn.Linear
+    with torch.no_grad(): assert torch.allclose(m(x), before, atol=1e-5)
+
+def test_errors():
+    import pytest
+    with pytest.raises(ValueError, match='`quant_type` must be one of'): quantize_blockwise_4bit(torch.randn(64), 'nf5')
+    with pytest.raises(TypeError, match='`linear` must be an nn.Linear'): Linear4bit(nn.Conv2d(1, 1, 1))
