@@ -198,9 +198,7 @@ def quantize_model(model:nn.Module, quant_type:str='nf4', double_quant:bool=True
     codebook(quant_type)
     chosen = [(n, m) for n, m in model.named_modules() if type(m) is nn.Linear and not n.endswith(tuple(skip))]
     check(len(chosen) > 0, "`model` has no nn.Linear layers to quantize (all skipped?)")
-    for n, m in chosen:
-        parent, _, child = n.rpartition('.')
-        setattr(model.get_submodule(parent) if parent else model, child, Linear4bit(m, quant_type, blocksize, double_quant))
+    for n, m in chosen: model.set_submodule(n, Linear4bit(m, quant_type, blocksize, double_quant))
     return model
 
 def weight_bytes(model:nn.Module) -> int:
@@ -215,8 +213,7 @@ def merge_qlora(model:nn.Module) -> nn.Module:
         with torch.no_grad():
             lin.weight.copy_(m.base.weight + m.delta_weight().to(m.base.compute_dtype))
             if m.base.bias is not None: lin.bias.copy_(m.base.bias)
-        parent, _, child = n.rpartition('.')
-        setattr(model.get_submodule(parent) if parent else model, child, lin)
+        model.set_submodule(n, lin)
     return model
 
 # %% ../nbs/40_qlora.ipynb #edc45532

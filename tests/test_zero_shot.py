@@ -1,0 +1,34 @@
+"Zero-shot head against open_clip on random tiny models and class lists; WiSE-FT interpolation invariants."
+import torch
+import open_clip
+from hypothesis import given, settings, strategies as st
+from open_clip import build_zero_shot_classifier
+from tl_course.zoo import tiny
+from tl_course.zero_shot import zero_shot_head, zero_shot_logits, topk_accuracy, interpolate_weights, conse_embed, openai_imagenet_templates
+
+TOK = open_clip.get_tokenizer('ViT-B-32')
+WORDS = ['cat', 'dog', 'brick', 'grass', 'gravel', 'face', 'tree', 'car', 'seven', 'one']
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 100), names=st.lists(st.sampled_from(WORDS), min_size=1, max_size=5, unique=True),
+       n_tpl=st.integers(1, 6))
+def test_head_equals_open_clip(seed, names, n_tpl):
+    m = tiny('clip', seed=seed)
+    tpl = openai_imagenet_templates()[:n_tpl]
+    ours = zero_shot_head(m, TOK, names, tpl)
+    ref = build_zero_shot_classifier(m, TOK, names, tpl, num_classes_per_batch=None, device='cpu')
+    assert torch.allclose(ours, ref, atol=1e-6)
+
+def test_topk():
+    logits = torch.tensor([[0., 1, 2], [2, 1, 0]])
+    assert topk_accuracy(logits, [2, 1], 1) == 0.5 and topk_accuracy(logits, [2, 1], 2) == 1.0
+
+@given(alpha=st.floats(0, 1))
+def test_interpolation_endpoints_and_linearity(alpha):
+    a, b = {'w': torch.zeros(3)}, {'w': torch.ones(3)}
+    assert torch.allclose(interpolate_weights(a, b, alpha)['w'], torch.full((3,), alpha))
+
+def test_conse_top1_is_source_embedding():
+    src = torch.nn.functional.normalize(torch.randn(5, 4), dim=-1)
+    probs = torch.tensor([[0.1, 0.6, 0.1, 0.1, 0.1]])
+    assert torch.allclose(conse_embed(probs, src, 1)[0], src[1])
