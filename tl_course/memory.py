@@ -258,23 +258,26 @@ def plan(model_or_config, # a name from `CONFIGS`/`VISION`, a transformers confi
     return MemoryPlan(name, settings, bd, act)
 
 # %% ../nbs/41_memory.ipynb #f98880b4
-def _rss() -> int:
-    return int(re.search(r'VmRSS:\s+(\d+) kB', open('/proc/self/status').read()).group(1)) * 1024
+def _status_kb(key:str) -> int:
+    return int(re.search(rf'{key}:\s+(\d+) kB', open('/proc/self/status').read()).group(1)) * 1024
+
+def _rss() -> int: return _status_kb('VmRSS')
+def _peak_rss() -> int: return _status_kb('VmHWM')   # this process's own peak (getrusage's ru_maxrss keeps the parent's from before exec)
 
 def measure_cpu(name:str, steps:int=2, **kwargs) -> int:
     "Run `steps` real training steps on CPU in a fresh process; bytes its peak resident memory grew by once imports were done."
     check(name in CONFIGS or name in VISION, f"`name` must be one of {sorted(CONFIGS) + sorted(VISION)} (the subprocess rebuilds the model by name)")
     dtype = str(kwargs.pop('dtype', torch.float32)).replace('torch.', '')
     code = f"""
-import json, resource, torch
+import json, torch
 torch.set_num_threads(2)
-from tl_course.memory import _setup, _rss, _attention_backends, _build
+from tl_course.memory import _setup, _rss, _peak_rss, _attention_backends
 import transformers, peft
 base = _rss()
 s = _setup({name!r}, dtype=torch.{dtype}, device='cpu', **json.loads({json.dumps(json.dumps(kwargs))}))
 with _attention_backends():
     for _ in range({int(steps)}): s.step()
-print(json.dumps(dict(grew=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)))
+print(json.dumps(dict(grew=_peak_rss() - base)))
 """
     env = {**os.environ, 'MALLOC_MMAP_THRESHOLD_': '65536', 'OMP_NUM_THREADS': '2'}   # freed blocks go back to the OS at once
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
