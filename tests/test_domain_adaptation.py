@@ -50,3 +50,8 @@ def test_coral_transform_matches_target_covariance():
 
 def test_bad_method():
     with pytest.raises(ValueError, match='`method` must be one of'): train_da('nope', torch.zeros(2, 3, 28, 28), torch.zeros(2, dtype=torch.long), torch.zeros(2, 3, 28, 28))
+
+def test_model_without_domain_head():
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 28 * 28, 10))
+    with pytest.raises(ValueError, match='`model` must have `features` and `classifier`'):
+        train_da('DANN', torch.zeros(4, 3, 28, 28), torch.zeros(4, dtype=torch.long), torch.zeros(4, 3, 28, 28), model=net)

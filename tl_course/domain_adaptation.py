@@ -104,6 +104,8 @@ def train_da(method:str, xs:torch.Tensor, ys:torch.Tensor, xt:torch.Tensor, epoc
     epochs, bs = check_positive_int('epochs', epochs), check_positive_int('bs', bs)
     set_seed(seed)
     model = model or DigitNet(int(ys.max()) + 1)
+    check(hasattr(model, 'features') and hasattr(model, 'classifier') and (method != 'DANN' or hasattr(model, 'domain')),
+          "`model` must have `features` and `classifier` modules (and a `domain` head for DANN), like `DigitNet`")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     steps = epochs * (len(xs) // bs)
