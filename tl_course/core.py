@@ -18,10 +18,10 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['IN_COLAB', 'VERDICTS', 'check', 'check_positive_int', 'check_fraction', 'set_seed', 'default_device', 'cache_dir',
-           'count_params', 'make_loader', 'split_batch', 'forward', 'History', 'evaluate', 'predict', 'accuracy',
-           'frozen_bn_eval', 'fit', 'mean_std', 'fmt_mean_std', 'claims_path', 'load_claims', 'record_claim',
-           'claims_table']
+__all__ = ['IN_COLAB', 'VERDICTS', 'SIDES', 'check', 'check_positive_int', 'check_fraction', 'set_seed', 'default_device',
+           'cache_dir', 'count_params', 'make_loader', 'split_batch', 'forward', 'History', 'evaluate', 'predict',
+           'accuracy', 'frozen_bn_eval', 'fit', 'mean_std', 'fmt_mean_std', 'paired_effect', 'verdict_of', 'measure',
+           'measured_band', 'combine_verdicts', 'claims_path', 'load_claims', 'record_claim', 'claims_table']
 
 # %% ../nbs/00_core.ipynb #0f6f0565
 def check(cond:bool, # the condition that must hold
@@ -189,6 +189,21 @@ def frozen_bn_eval(model:nn.Module) -> int:
     return n
 
 # %% ../nbs/00_core.ipynb #e5dcff48
+def _amp_dtype(amp, device:torch.device):
+    "The autocast dtype `amp` asks for on `device` (None: full precision)."
+    check(amp in (None, False, True, 'fp16', 'bf16'), f"`amp` must be None, True, 'fp16' or 'bf16', got {amp!r}")
+    if not amp: return None
+    if amp is True:   # fp16 + loss scaling on GPUs without bf16 (a T4), bf16 elsewhere
+        return torch.bfloat16 if device.type != 'cuda' or torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float16 if amp == 'fp16' else torch.bfloat16
+
+def _check_targets(logits, y, loss_fn):
+    "Class targets must index the model's outputs: say so before torch's bare `IndexError`."
+    if loss_fn is not F.cross_entropy or y.dtype not in (torch.int64, torch.int32) or logits.ndim != 2: return
+    lo, hi = int(y.min()), int(y.max())
+    check(lo >= 0 and hi < logits.shape[-1], f"labels run from {lo} to {hi} but the model outputs {logits.shape[-1]} classes: "
+          f"labels must lie in [0, {logits.shape[-1]-1}] (give the head `num_classes={hi+1}` or remap the labels)")
+
 def fit(model:nn.Module, # the model; only parameters with `requires_grad` are trained
         train_dl:DataLoader, # batches of `(*inputs, target)` or dicts with `labels`
         valid_dl:DataLoader=None, # evaluated after every epoch if given
@@ -196,38 +211,59 @@ def fit(model:nn.Module, # the model; only parameters with `requires_grad` are t
         lr:float=1e-3, # learning rate for the default AdamW (ignored when `opt` is given)
         opt:torch.optim.Optimizer=None, # an optimiser of your own, e.g. with parameter groups
         loss_fn=F.cross_entropy, # `loss_fn(logits, target)`
-        sched=None, # a scheduler stepped after every batch, or a function `opt -> scheduler`
+        sched=None, # a scheduler stepped after every optimiser step, or a function `opt -> scheduler`
         weight_decay:float=0.01, # weight decay for the default AdamW
-        device=None, # defaults to the model's device
+        device=None, # where the batches go; must be where the model's parameters are (defaults to that)
         progress:bool=True, # show a progress bar over all steps
         clip:float=None, # clip the gradient norm to this value
         extra_loss=None, # a function `model -> tensor` added to every loss (e.g. an L2-SP penalty)
         patience:int=None, # stop when the validation loss has not improved for this many epochs
         keep_best:bool=False, # restore the weights of the epoch with the lowest validation loss
+        amp=None, # mixed precision: 'fp16' (autocast + loss scaling), 'bf16', True (bf16 where supported, else fp16), None (off)
+        accum:int=1, # gradient accumulation: one optimiser step every `accum` batches (effective batch = `accum` × batch)
+        train_bn:bool=False, # False: BatchNorm layers whose parameters are frozen stay in eval mode (statistics frozen too); True: every BatchNorm updates its statistics
        ) -> History:
-    "Train `model` on `train_dl` for `epochs` epochs and return the `History`."
-    epochs = check_positive_int('epochs', epochs)
+    "Train `model` on `train_dl` for `epochs` epochs and return the `History`; stops with an error at the first non-finite loss or gradient."
+    epochs, accum = check_positive_int('epochs', epochs), check_positive_int('accum', accum)
     check(valid_dl is not None or (patience is None and not keep_best), "`patience` and `keep_best` need a `valid_dl`")
     check(len(train_dl) > 0, "`train_dl` is empty: it yields no batches")
     params = [p for p in model.parameters() if p.requires_grad]
     check(len(params) > 0, "`model` has no trainable parameters: everything is frozen (see `count_params`)")
+    mdev = params[0].device
+    device = torch.device(device) if device is not None else mdev
+    check(device.type == mdev.type and (device.index is None or mdev.index is None or device.index == mdev.index),
+          f"`device` is {device} but the model's parameters are on {mdev}: move the model first (`model.to({str(device)!r})`) or leave `device` out")
+    dt = _amp_dtype(amp, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=dt == torch.float16)
     if opt is None: opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if callable(sched) and not hasattr(sched, 'step'): sched = sched(opt)
-    device = device or next(model.parameters()).device
     hist, best, best_state, bad = History(), float('inf'), None, 0
     bar = tqdm(total=epochs*len(train_dl), disable=not progress, leave=False, desc='fit')
+    def _stop(what, epoch, i):
+        bar.close()
+        raise FloatingPointError(f"{what} at epoch {epoch+1}, batch {i+1}: training stopped before the optimiser step, so the model keeps "
+                                 "the last weights that gave a finite loss. Try a lower learning rate (or `clip=1.0`), and check the inputs for NaN/inf.")
     for epoch in range(epochs):
-        model.train(); frozen_bn_eval(model)
+        model.train()
+        if not train_bn: frozen_bn_eval(model)
         tot, n = 0., 0
-        for batch in train_dl:
+        opt.zero_grad(set_to_none=True)
+        for i, batch in enumerate(train_dl):
             xs, y = _to(split_batch(batch), device)
-            loss = loss_fn(forward(model, xs), y)
-            total = loss + extra_loss(model) if extra_loss is not None else loss
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            if clip is not None: torch.nn.utils.clip_grad_norm_(params, clip)
-            opt.step()
-            if sched is not None: sched.step()
+            with torch.autocast(device.type, dtype=dt or torch.float32, enabled=dt is not None):
+                logits = forward(model, xs)
+                if epoch == 0 and i == 0: _check_targets(logits, y, loss_fn)
+                loss = loss_fn(logits.float() if dt is not None and torch.is_tensor(logits) else logits, y)
+                total = loss + extra_loss(model) if extra_loss is not None else loss
+            if not torch.isfinite(total): _stop(f"non-finite loss ({total.item()})", epoch, i)
+            scaler.scale(total / accum).backward()
+            if (i + 1) % accum == 0 or i + 1 == len(train_dl):
+                scaler.unscale_(opt)
+                norm = torch.nn.utils.clip_grad_norm_(params, clip if clip is not None else float('inf'))
+                if not scaler.is_enabled() and not torch.isfinite(norm): _stop(f"non-finite gradient norm ({norm.item()})", epoch, i)
+                scaler.step(opt); scaler.update()   # with fp16, the scaler skips steps whose gradients overflowed
+                opt.zero_grad(set_to_none=True)
+                if sched is not None: sched.step()
             hist.step_loss.append(loss.item()); tot += loss.item()*len(y); n += len(y)
             bar.update(1); bar.set_postfix(epoch=epoch+1, loss=f"{loss.item():.3f}")
         hist.train_loss.append(tot/n)
@@ -243,6 +279,7 @@ def fit(model:nn.Module, # the model; only parameters with `requires_grad` are t
     if keep_best and best_state is not None: model.load_state_dict(best_state); hist.best_epoch = int(np.argmin(hist.valid_loss)) + 1
     return hist
 
+
 # %% ../nbs/00_core.ipynb #93f98b82
 def mean_std(xs) -> tuple:
     "Mean and sample standard deviation (0 for a single value) of `xs`."
@@ -256,7 +293,92 @@ def fmt_mean_std(xs, digits:int=3) -> str:
     return f"{m:.{digits}f} ± {s:.{digits}f}"
 
 # %% ../nbs/00_core.ipynb #640c3f5b
-VERDICTS = ('agrees', 'partly', 'disagrees')
+VERDICTS = ('agrees', 'disagrees', 'inconclusive', 'not tested here', 'partly')
+SIDES = ('above', 'below')
+
+def _finite_array(name, xs):
+    try: a = np.asarray(list(xs), dtype=float)
+    except (TypeError, ValueError): raise TypeError(f"`{name}` must be a sequence of numbers, got {type(xs).__name__}") from None
+    check(a.ndim == 1, f"`{name}` must be one-dimensional (one value per seed or item), got shape {a.shape}")
+    check(np.isfinite(a).all(), f"`{name}` contains NaN or inf at positions {np.flatnonzero(~np.isfinite(a)).tolist()}: every run must have a finite value")
+    return a
+
+def paired_effect(a, # the claim's arm: one value per seed (or per test item), paired by position with `b`
+                  b=None, # the comparison arm, same seeds/items in the same order; `None` compares `a` with 0
+                  kind:str='difference', # 'difference' (a - b) or 'ratio' (a / b, per pair)
+                  method:str='t', # 't': t-interval over paired seeds; 'bootstrap': resample paired test items
+                  conf:float=0.95, # coverage of the interval
+                  n_boot:int=4000, # bootstrap resamples
+                  seed:int=0, # bootstrap seed
+                  min_n:int=3, # fewer pairs than this is an error
+                 ) -> dict:
+    "The effect of `a` against `b` over paired seeds or test items: its mean and `conf` interval."
+    check(kind in ('difference', 'ratio'), f"`kind` must be 'difference' or 'ratio', got {kind!r}")
+    check(method in ('t', 'bootstrap'), f"`method` must be 't' (paired seeds) or 'bootstrap' (test items), got {method!r}")
+    a = _finite_array('a', a)
+    if b is None: check(kind == 'difference', "a `ratio` needs the comparison arm `b`"); b = np.zeros_like(a)
+    else: b = _finite_array('b', b)
+    check(len(a) == len(b), f"`a` has {len(a)} values but `b` has {len(b)}: the arms must be paired (same seeds or items, same order)")
+    check(len(a) >= min_n, f"need at least {min_n} paired values for an interval, got {len(a)}: run more seeds (or use method='bootstrap' over test items)")
+    if kind == 'ratio': check((b != 0).all(), "`b` contains zeros: a ratio is undefined there")
+    d = a - b if kind == 'difference' else a / b
+    if method == 't':
+        from scipy import stats
+        m, s = d.mean(), d.std(ddof=1)
+        half = stats.t.ppf(0.5 + conf/2, len(d) - 1) * s / np.sqrt(len(d))
+        lo, hi = m - half, m + half
+    else:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, len(d), (n_boot, len(d)))
+        if kind == 'difference': boots = d[idx].mean(1); m = d.mean()
+        else: boots = a[idx].mean(1) / b[idx].mean(1); m = a.mean() / b.mean()   # ratio of means over items
+        lo, hi = np.quantile(boots, [0.5 - conf/2, 0.5 + conf/2])
+    return dict(effect=float(m), lo=float(lo), hi=float(hi), n=int(len(d)),
+                unit='paired seeds' if method == 't' else 'test items (bootstrap)')
+
+def verdict_of(lo:float, hi:float, # the effect's interval
+               threshold:float=0., # the value the claim is judged against
+               side:str='above', # 'above': the claim says effect > threshold; 'below': effect < threshold
+              ) -> str:
+    "The course's one rule: `agrees` when the interval clears the threshold on the claim's side, `disagrees` on the other, else `inconclusive`."
+    check(side in SIDES, f"`side` must be one of {SIDES}, got {side!r}")
+    for nm, v in dict(lo=lo, hi=hi, threshold=threshold).items():
+        check(isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v), f"`{nm}` must be a finite number, got {v!r}")
+    check(lo <= hi, f"`lo` ({lo}) must not exceed `hi` ({hi})")
+    if side == 'below': lo, hi, threshold = -hi, -lo, -threshold
+    return 'agrees' if lo > threshold else 'disagrees' if hi < threshold else 'inconclusive'
+
+def measure(a, b=None, # the compared arms (see `paired_effect`)
+            threshold:float=0., side:str='above', # see `verdict_of`
+            label:str='', # what the effect is, e.g. 'LoRA − full FT accuracy'
+            kind:str='difference', method:str='t', **kw) -> dict:
+    "One measured comparison: the effect, its interval, the threshold and the verdict of the rule."
+    r = paired_effect(a, b, kind=kind, method=method, **kw)
+    return dict(effect_label=label, **r, threshold=float(threshold), side=side,
+                verdict=verdict_of(r['lo'], r['hi'], threshold, side))
+
+def measured_band(value:float, # a computed quantity (e.g. a planned peak memory)
+                  rel_errors, # relative errors of the method that computed it, measured on >= 3 validation points
+                  threshold:float=0., side:str='above', label:str='', unit:str='validated plan points') -> dict:
+    "A deterministic estimate with the interval its method's measured errors give: `value` / (1 + err) over the validation errors."
+    check(isinstance(value, (int, float, np.floating)) and np.isfinite(value), f"`value` must be a finite number, got {value!r}")
+    e = _finite_array('rel_errors', rel_errors)
+    check(len(e) >= 3, f"need at least 3 validation errors, got {len(e)}")
+    check((e > -1).all(), "`rel_errors` must be > -1 (relative errors of a prediction against a measurement)")
+    # plan = measured * (1 + err)  =>  the true value lies in value / (1 + err) over the observed errors
+    vals = value / (1 + e)
+    lo, hi = float(vals.min()), float(vals.max())
+    return dict(effect_label=label, effect=float(value), lo=lo, hi=hi, n=int(len(e)), unit=unit,
+                threshold=float(threshold), side=side, verdict=verdict_of(lo, hi, threshold, side))
+
+def combine_verdicts(verdicts) -> str:
+    "Verdict of a compound claim from its parts: all equal -> that; some agree, others not -> `partly`; none agree, some disagree -> `disagrees`; else `inconclusive`."
+    vs = [v for v in verdicts if v != 'not tested here']
+    for v in verdicts: check(v in VERDICTS, f"unknown verdict {v!r}: expected one of {VERDICTS}")
+    if not vs: return 'not tested here'
+    if len(set(vs)) == 1: return vs[0]
+    if 'agrees' in vs: return 'partly'
+    return 'disagrees' if 'disagrees' in vs else 'inconclusive'
 
 def claims_path() -> Path:
     "The ledger file: `$TL_COURSE_CLAIMS`, else `claims.json` in the notebooks folder above the working directory, else in it."
@@ -271,18 +393,43 @@ def load_claims(path=None) -> list:
     p = Path(path or claims_path())
     return json.loads(p.read_text()) if p.exists() else []
 
+def _round(x, digits=4): return None if x is None else float(f"{x:.{digits}g}")
+
 def record_claim(chapter:str, # the chapter's module name, e.g. 'lora'
                  claim:str, # what practitioners say, in one sentence
-                 source:str, # where it is said: a seed file or a paper
-                 measured:str, # what the chapter measured, built from computed numbers
-                 verdict:str, # one of 'agrees', 'partly', 'disagrees'
+                 source:str, # who says it, by name and year: 'QLoRA paper (Dettmers et al. 2023)'
+                 scope:str, # what the verdict holds for: model, data, sizes, steps
+                 anchor:str, # the page and section that measured it: 'lora.html#rank-sweep'
+                 result:dict=None, # one comparison from `measure` / `measured_band`
+                 parts:dict=None, # a compound claim: {part name: `measure(...)`}, each part recorded
+                 why:str=None, # for a claim the offline setup cannot test: the reason
+                 colab_cell:str=None, # ... and the Colab-track cell that would test it
+                 measured:str='', # optional context built from computed numbers
                  path=None) -> dict:
-    "Add or replace (by `chapter` and `claim`) one verdict in the claims ledger."
-    for name, v in dict(chapter=chapter, claim=claim, source=source, measured=measured).items():
+    "Record one claim in the ledger with the verdict computed by the rule (never typed); replaces the row with the same `chapter` and `claim`, prints it, and returns it."
+    for name, v in dict(chapter=chapter, claim=claim, source=source, scope=scope, anchor=anchor).items():
         check(isinstance(v, str) and v.strip() != '', f"`{name}` must be a non-empty string, got {v!r}")
-    check(verdict in VERDICTS, f"`verdict` must be one of {VERDICTS}, got {verdict!r}")
+    check('#' in anchor and anchor.split('#')[0].endswith('.html'), f"`anchor` must look like 'page.html#section', got {anchor!r}")
+    check(sum(x is not None for x in (result, parts, why)) == 1,
+          "give exactly one of `result` (one comparison), `parts` (a compound claim) or `why` (not tested here)")
+    row = dict(chapter=chapter, claim=claim, source=source, scope=scope, anchor=anchor)
+    keys = ('effect_label', 'effect', 'lo', 'hi', 'threshold', 'side', 'n', 'unit', 'verdict')
+    def _clean(r, what):
+        check(isinstance(r, dict) and all(k in r for k in keys), f"`{what}` must come from `measure` or `measured_band` (keys {keys})")
+        check(r['verdict'] == verdict_of(r['lo'], r['hi'], r['threshold'], r['side']), f"`{what}`'s verdict does not follow from its interval: recompute it with `measure`")
+        check(r['n'] >= 3, f"`{what}` rests on n={r['n']}: at least 3 seeds or items are needed")
+        return {k: (_round(r[k]) if k in ('effect', 'lo', 'hi', 'threshold') else r[k]) for k in keys}
+    if result is not None: row.update(_clean(result, 'result'))
+    elif parts is not None:
+        check(isinstance(parts, dict) and len(parts) >= 2, "`parts` must be a dict of at least two named parts")
+        ps = [dict(name=k, **_clean(v, f'parts[{k!r}]')) for k, v in parts.items()]
+        row.update(parts=ps, verdict=combine_verdicts([p['verdict'] for p in ps]))
+    else:
+        check(isinstance(why, str) and why.strip() and isinstance(colab_cell, str) and colab_cell.strip(),
+              "a claim not tested here needs `why` (the reason) and `colab_cell` (the Colab cell that would test it)")
+        row.update(verdict='not tested here', why=why, colab_cell=colab_cell)
+    if measured: row['measured'] = measured
     p = Path(path or claims_path())
-    row = dict(chapter=chapter, claim=claim, source=source, measured=measured, verdict=verdict)
     with open(p.with_suffix('.lock'), 'w') as lock:            # chapters run in parallel: one writer at a time
         try:
             import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)
@@ -292,10 +439,12 @@ def record_claim(chapter:str, # the chapter's module name, e.g. 'lora'
         tmp = p.with_suffix('.tmp')
         tmp.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + '\n')
         os.replace(tmp, p)                                     # readers never see a half-written file
+    print('ledger <- ' + json.dumps(row, ensure_ascii=False))  # the notebook's output carries the row; tests compare it with the file
     return row
 
 def claims_table(path=None):
     "The ledger as a pandas DataFrame, one row a claim."
     import pandas as pd
-    cols = ['chapter', 'claim', 'source', 'measured', 'verdict']
-    return pd.DataFrame(load_claims(path), columns=cols)
+    cols = ['chapter', 'claim', 'source', 'scope', 'effect', 'lo', 'hi', 'threshold', 'n', 'verdict']
+    return pd.DataFrame(load_claims(path)).reindex(columns=cols)
+
