@@ -173,19 +173,41 @@ TORCHVISION_DATASETS = {'CIFAR10': 'mnist5k / textures', 'CIFAR100': 'textures',
                         'EuroSAT': 'textures', 'MNIST': 'mnist5k', 'USPS': 'digits8x8', 'SVHN': 'digits8x8'}
 HF_DATASETS = {'imdb': 'rotten_tomatoes', 'sst2': 'rotten_tomatoes', 'stanfordnlp/imdb': 'rotten_tomatoes', 'cornell-movie-review-data/rotten_tomatoes': 'rotten_tomatoes'}
 
+def _download_host(cls) -> str:
+    "The host a torchvision dataset class downloads from, read from its URL attributes."
+    for k in cls.__mro__:
+        for v in vars(k).values():
+            m = re.search(r'https?://([^/\s\'"]+)/', repr(v))
+            if m: return m[1]
+    return 'download.pytorch.org'
+
+def _readable(ds):
+    "Class names as words (`aquarium_fish` -> `aquarium fish`); labels and `class_to_idx` unchanged."
+    if isinstance(getattr(ds, 'classes', None), list): ds.classes = [c.replace('_', ' ') for c in ds.classes]
+    return ds
+
+def _fixed_split(ds, train:bool, test_size:float=0.2, seed:int=0):
+    "A seeded `test_size` hold-out of an undivided dataset: the training part or the test part, keeping `classes`."
+    import torch
+    idx = np.random.default_rng(seed).permutation(len(ds)); n_test = int(round(test_size * len(ds)))
+    sub = torch.utils.data.Subset(ds, sorted((idx[n_test:] if train else idx[:n_test]).tolist()))
+    sub.classes, sub.class_to_idx = ds.classes, getattr(ds, 'class_to_idx', None)
+    return sub
+
 def torchvision_dataset(name:str, root:str='data', train:bool=True, transform=None, **kwargs):
-    "torchvision dataset `name` (downloaded to `root` on first use)."
+    "torchvision dataset `name` (downloaded to `root` on first use); EuroSAT split 80/20 by a fixed seed; readable class names."
     import torchvision.datasets as tvd
     check(name in TORCHVISION_DATASETS, f"`name` must be one of {sorted(TORCHVISION_DATASETS)}, got {name!r}")
     cls = getattr(tvd, name)
     if name in ('OxfordIIITPet', 'SVHN'): kwargs.setdefault('split', 'trainval' if train and name == 'OxfordIIITPet' else ('train' if train else 'test'))
     elif name != 'EuroSAT': kwargs.setdefault('train', train)
-    try: return cls(root, transform=transform, download=False, **kwargs)   # already downloaded?
+    def finish(ds): return _fixed_split(_readable(ds), train) if name == 'EuroSAT' else _readable(ds)
+    try: return finish(cls(root, transform=transform, download=False, **kwargs))   # already downloaded?
     except (RuntimeError, FileNotFoundError): pass
-    if not hub_available('download.pytorch.org'):
+    if not hub_available(_download_host(cls)):
         raise DatasetUnavailable(f"`{name}` must be downloaded, and the network cannot be reached here. "
                                  f"On the laptop track use tl_course.data: {TORCHVISION_DATASETS[name]}.")
-    return cls(root, transform=transform, download=True, **kwargs)
+    return finish(cls(root, transform=transform, download=True, **kwargs))
 
 def hf_dataset(name:str, split:str='train', **kwargs):
     "🤗 `datasets` dataset `name` (needs the `datasets` package and the hub)."
