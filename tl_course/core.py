@@ -6,16 +6,25 @@ Docs: https://tl-course.github.io/tl_course/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0fa61d72
 from __future__ import annotations
-import os, sys, json, math, random, datetime
-from pathlib import Path
+
+import json
+import os
+import random
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
+
+try:
+    import fcntl  # file locks for the ledger (POSIX)
+except ImportError:
+    fcntl = None  # Windows: best effort
 
 # %% auto #0
 __all__ = ['IN_COLAB', 'VERDICTS', 'SIDES', 'check', 'check_positive_int', 'check_fraction', 'set_seed', 'default_device',
@@ -431,9 +440,7 @@ def record_claim(chapter:str, # the chapter's module name, e.g. 'lora'
     if measured: row['measured'] = measured
     p = Path(path or claims_path())
     with open(p.with_suffix('.lock'), 'w') as lock:            # chapters run in parallel: one writer at a time
-        try:
-            import fcntl; fcntl.flock(lock, fcntl.LOCK_EX)
-        except ImportError: pass                               # no fcntl (Windows): best effort
+        if fcntl is not None: fcntl.flock(lock, fcntl.LOCK_EX)
         rows = [r for r in load_claims(p) if (r['chapter'], r['claim']) != (chapter, claim)] + [row]
         rows.sort(key=lambda r: (r['chapter'], r['claim']))
         tmp = p.with_suffix('.tmp')
