@@ -117,7 +117,8 @@ def train_da(method:str, xs:torch.Tensor, ys:torch.Tensor, xt:torch.Tensor, epoc
         if method == 'DANN':
             lam = dann_lambda(step / max(1, steps - 1))
             d = model.domain(grad_reverse(torch.cat([fs, ft]), lam)).squeeze(1)
-            loss = loss + weight * F.binary_cross_entropy_with_logits(d, torch.cat([torch.zeros(bs), torch.ones(bs)]))
+            dom = torch.cat([torch.zeros_like(d[:bs]), torch.ones_like(d[bs:])])      # domain targets on the logits' device and dtype
+            loss = loss + weight * F.binary_cross_entropy_with_logits(d, dom)
         elif method == 'CORAL': loss = loss + weight * coral_loss(fs, ft)
         elif method == 'MMD': loss = loss + weight * mmd_loss(fs, ft)
         opt.zero_grad(); loss.backward(); opt.step()
