@@ -6,18 +6,24 @@ Docs: https://tl-course.github.io/tl_course/domain_adaptation.html.md"""
 
 # %% ../nbs/50_domain_adaptation.ipynb #acc1f77e
 from __future__ import annotations
-import copy, math
+
+import copy
+import math
+
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
-from .core import check, check_positive_int, check_fraction, set_seed, fmt_mean_std
+
+from .core import check, check_fraction, check_positive_int, evaluate, make_loader, set_seed
+
 
 # %% auto #0
-__all__ = ['DA_METHODS', 'GradReverse', 'grad_reverse', 'dann_lambda', 'coral_loss', 'mmd_loss', 'adabn', 'pseudo_labels',
-           'DigitNet', 'train_da', 'self_train', 'accuracy_on', 'features_of', 'proxy_a_distance', 'to_rgb28',
-           'mnist_m', 'coral_transform', 'tapt', 'finetune_with_replay', 'check_grl', 'check_coral']
+__all__ = ['MMD_KERNELS', 'DA_METHODS', 'GradReverse', 'grad_reverse', 'dann_lambda', 'coral_loss', 'mmd_bandwidths', 'mmd_loss',
+           'adabn', 'predict_proba', 'pseudo_labels', 'DigitNet', 'train_da', 'self_train', 'accuracy_on',
+           'features_of', 'proxy_a_distance', 'to_rgb28', 'mnist_m', 'coral_transform', 'tapt', 'diag_fisher',
+           'finetune_with_replay']
 
 # %% ../nbs/50_domain_adaptation.ipynb #13476276
 class GradReverse(torch.autograd.Function):
@@ -40,121 +46,189 @@ def dann_lambda(p:float, gamma:float=10.) -> float:
 # %% ../nbs/50_domain_adaptation.ipynb #f73a4c59
 def coral_loss(source:torch.Tensor, target:torch.Tensor) -> torch.Tensor:
     "Deep CORAL: squared Frobenius distance of the feature covariances, / (4 d²)."
-    check(source.ndim == 2 and target.ndim == 2 and source.shape[1] == target.shape[1],
-          f"`source` and `target` must be (n, d) with the same d, got {tuple(source.shape)} and {tuple(target.shape)}")
+    _check_pair(source, target)
     check(len(source) > 1 and len(target) > 1, "need at least two samples per domain to estimate a covariance")
     d = source.shape[1]
     return (torch.cov(source.T) - torch.cov(target.T)).pow(2).sum() / (4 * d * d)
 
-def mmd_loss(source:torch.Tensor, target:torch.Tensor, sigmas=None) -> torch.Tensor:
-    "Multi-kernel MMD² (biased estimate) with kernels exp(-‖x-y‖/σ); default σ: 33 scales around the median source distance (as skada/DAN)."
+def _check_pair(source, target):
+    check(isinstance(source, torch.Tensor) and isinstance(target, torch.Tensor), "`source` and `target` must be tensors")
     check(source.ndim == 2 and target.ndim == 2 and source.shape[1] == target.shape[1],
           f"`source` and `target` must be (n, d) with the same d, got {tuple(source.shape)} and {tuple(target.shape)}")
-    if sigmas is None:
-        med = torch.median(torch.cdist(source, source)) + 1e-7
-        sigmas = torch.tensor([2 ** (-8 + i / 2) for i in range(33)], device=source.device) * med
-    sigmas = torch.as_tensor(sigmas, dtype=source.dtype, device=source.device)
-    k = lambda a, b: torch.exp(-torch.cdist(a, b)[None] / sigmas[:, None, None]).sum(0)
+
+MMD_KERNELS = ('gaussian', 'laplacian')
+
+def mmd_bandwidths(source:torch.Tensor, target:torch.Tensor, kernel:str='gaussian') -> torch.Tensor:
+    "Default bandwidths: DAN's 5 Gaussian widths 2^-2..2^2 × the mean squared distance of the pooled sample; skada's 33 Laplacian scales 2^(-8+i/2) × the median source distance."
+    check(kernel in MMD_KERNELS, f"`kernel` must be one of {MMD_KERNELS}, got {kernel!r}")
+    if kernel == 'gaussian':
+        z = torch.cat([source, target]); n = len(z)
+        m = torch.cdist(z, z).pow(2).sum() / (n * n - n)
+        return (m * torch.tensor([2. ** k for k in range(-2, 3)], device=z.device, dtype=z.dtype)).detach()
+    med = torch.median(torch.cdist(source, source)) + 1e-7
+    return torch.tensor([2 ** (-8 + i / 2) for i in range(33)], device=source.device, dtype=source.dtype) * med
+
+def mmd_loss(source:torch.Tensor, target:torch.Tensor, sigmas=None, kernel:str='gaussian') -> torch.Tensor:
+    "Multi-kernel MMD² (biased estimate). `kernel='gaussian'`: DAN's Σ exp(-‖x-y‖²/σ) on squared distances; `'laplacian'`: skada's `dan_loss`, Σ exp(-‖x-y‖/σ) on plain distances."
+    _check_pair(source, target)
+    check(kernel in MMD_KERNELS, f"`kernel` must be one of {MMD_KERNELS}, got {kernel!r}")
+    if sigmas is None: sigmas = mmd_bandwidths(source, target, kernel)
+    else:
+        sigmas = torch.as_tensor(sigmas, dtype=source.dtype)
+        check(sigmas.ndim == 1 and len(sigmas) > 0 and bool((sigmas > 0).all()), "`sigmas` must be a non-empty 1-d sequence of positive bandwidths")
+        sigmas = sigmas.to(source.device)
+    dist = (lambda a, b: torch.cdist(a, b).pow(2)) if kernel == 'gaussian' else torch.cdist
+    k = lambda a, b: torch.exp(-dist(a, b)[None] / sigmas[:, None, None]).sum(0)
     return k(source, source).mean() + k(target, target).mean() - 2 * k(source, target).mean()
 
+
 # %% ../nbs/50_domain_adaptation.ipynb #67e8bed6
+def _bns(model): return [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
 @torch.no_grad()
 def adabn(model:nn.Module, target_x:torch.Tensor, batch_size:int=256) -> nn.Module:
-    "Re-estimate every BatchNorm layer's running statistics on `target_x` (a cumulative average), in place."
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    "Re-estimate every BatchNorm layer's running statistics on `target_x` (an exact average over its batches), in place; weights, momentum and mode are left as they were."
+    check(isinstance(model, nn.Module), f"`model` must be an nn.Module, got {type(model).__name__}")
+    check(isinstance(target_x, torch.Tensor) and len(target_x) > 0, "`target_x` must be a non-empty tensor of target inputs")
+    batch_size = check_positive_int('batch_size', batch_size)
+    bns = _bns(model)
     check(len(bns) > 0, "`model` has no BatchNorm layers: AdaBN has nothing to adapt")
-    was = model.training
+    was, momenta = model.training, [m.momentum for m in bns]
     for m in bns: m.reset_running_stats(); m.momentum = None          # None: exact average over all batches
     model.train()
-    for i in range(0, len(target_x), batch_size): model(target_x[i:i+batch_size])
-    model.train(was)
+    try:
+        for i in range(0, len(target_x), batch_size): model(target_x[i:i+batch_size])
+    finally:
+        for m, mom in zip(bns, momenta): m.momentum = mom              # the model trains as before afterwards
+        model.train(was)
     return model
 
 @torch.no_grad()
-def pseudo_labels(model:nn.Module, x:torch.Tensor, threshold:float=0.9, batch_size:int=512) -> tuple:
-    "Indices and predicted labels of the examples of `x` that `model` classifies with probability ≥ `threshold`."
-    check_fraction('threshold', threshold)
+def predict_proba(model:nn.Module, x:torch.Tensor, batch_size:int=512) -> torch.Tensor:
+    "Softmax probabilities of `model` (in eval mode; its mode is restored) on `x`, batched."
+    check(isinstance(x, torch.Tensor) and len(x) > 0, "`x` must be a non-empty tensor")
     was = model.training; model.eval()
-    probs = torch.cat([model(x[i:i+batch_size]).softmax(-1) for i in range(0, len(x), batch_size)])
-    model.train(was)
-    conf, pred = probs.max(1)
-    keep = torch.nonzero(conf >= threshold).squeeze(1)
+    try: return torch.cat([model(x[i:i+batch_size]).softmax(-1) for i in range(0, len(x), check_positive_int('batch_size', batch_size))])
+    finally: model.train(was)
+
+def pseudo_labels(model:nn.Module, x:torch.Tensor, threshold:float=None, per_class:int=None, batch_size:int=512) -> tuple:
+    "Indices and predicted labels of the examples of `x` to pseudo-label: those with probability ≥ `threshold`, or the `per_class` most confident of each predicted class (class-balanced)."
+    check((threshold is None) != (per_class is None), "give exactly one of `threshold` (a confidence cut) or `per_class` (top-k per predicted class)")
+    conf, pred = predict_proba(model, x, batch_size).max(1)
+    if threshold is not None:
+        check_fraction('threshold', threshold)
+        keep = torch.nonzero(conf >= threshold).squeeze(1)
+    else:
+        per_class = check_positive_int('per_class', per_class)
+        keep = torch.cat([idx[conf[idx].argsort(descending=True)[:per_class]] for c in pred.unique() for idx in [torch.nonzero(pred == c).squeeze(1)]])
+        keep = keep.sort().values
     return keep, pred[keep]
+
 
 # %% ../nbs/50_domain_adaptation.ipynb #fc1873ca
 class DigitNet(nn.Module):
-    "Small CNN for 28×28 RGB digits: `features` (128-d), `classifier`, and a GRL `domain` head."
-    def __init__(self, n_classes:int=10):
+    "Small CNN for `side`×`side` RGB digits: `features` (`dim`-d, BatchNorm'd), `classifier`, and a `domain` head for DANN."
+    def __init__(self, n_classes:int=10, side:int=16, dim:int=64):
         super().__init__()
+        n_classes, side, dim = check_positive_int('n_classes', n_classes), check_positive_int('side', side), check_positive_int('dim', dim)
+        check(side >= 12, f"`side` must be at least 12 pixels, got {side}")
+        s = ((side - 4) // 2 - 2) // 2                                    # spatial size after the two conv blocks
         self.features = nn.Sequential(
-            nn.Conv2d(3, 32, 5), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 48, 5), nn.BatchNorm2d(48), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(48 * 4 * 4, 128), nn.BatchNorm1d(128), nn.ReLU())
-        self.classifier = nn.Linear(128, n_classes)
-        self.domain = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 1))
+            nn.Conv2d(3, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(32 * s * s, dim), nn.BatchNorm1d(dim), nn.ReLU())
+        self.classifier = nn.Linear(dim, n_classes)
+        self.domain = nn.Sequential(nn.Linear(dim, 32), nn.ReLU(), nn.Linear(32, 1))
     def forward(self, x): return self.classifier(self.features(x))
 
 DA_METHODS = ('source only', 'DANN', 'CORAL', 'MMD')
 
-def train_da(method:str, xs:torch.Tensor, ys:torch.Tensor, xt:torch.Tensor, epochs:int=3, lr:float=1e-3, bs:int=64,
-             weight:float=1.0, seed:int=0, model:nn.Module=None) -> nn.Module:
-    "Train a `DigitNet` on labelled source (`xs`, `ys`) and unlabelled target `xt` with `method` ∈ DA_METHODS."
+def train_da(method:str, xs:torch.Tensor, ys:torch.Tensor, xt:torch.Tensor=None, steps:int=300, lr:float=1e-3, bs:int=64,
+             weight:float=1.0, seed:int=0, model:nn.Module=None, log:dict=None, epochs:int=None) -> nn.Module:
+    """Train a `DigitNet` (or `model`) on labelled source (`xs`, `ys`) for `steps` Adam steps with `method` ∈ DA_METHODS.
+    'source only' never sees target data (`xt` is ignored); the others pass a source and a target batch through the features together
+    and add DANN's domain loss (behind gradient reversal, λ on DANN's schedule), CORAL, or DAN's Gaussian MMD, × `weight`.
+    `log` (a dict), if given, receives per-step lists 'loss' (classification) and, for DANN, 'domain_acc' (the domain head's batch accuracy).
+    `epochs`, if given, replaces `steps` by `epochs` × (len(`xs`) // `bs`)."""
     check(method in DA_METHODS, f"`method` must be one of {DA_METHODS}, got {method!r}")
-    check(len(xs) == len(ys), f"`xs` has {len(xs)} images but `ys` has {len(ys)} labels")
-    epochs, bs = check_positive_int('epochs', epochs), check_positive_int('bs', bs)
+    check(isinstance(xs, torch.Tensor) and isinstance(ys, torch.Tensor) and len(xs) == len(ys) > 0,
+          f"`xs` and `ys` must be tensors of the same non-zero length, got {len(xs)} images and {len(ys)} labels")
+    steps, bs = check_positive_int('steps', steps), check_positive_int('bs', bs)
+    if epochs is not None: steps = check_positive_int('epochs', epochs) * max(1, len(xs) // bs)
+    check(method == 'source only' or (isinstance(xt, torch.Tensor) and len(xt) > 0), f"{method} needs unlabelled target images `xt`")
+    check(log is None or isinstance(log, dict), "`log` must be a dict (filled with per-step curves) or None")
     set_seed(seed)
-    model = model or DigitNet(int(ys.max()) + 1)
+    model = model if model is not None else DigitNet(int(ys.max()) + 1, side=xs.shape[-1])
     check(hasattr(model, 'features') and hasattr(model, 'classifier') and (method != 'DANN' or hasattr(model, 'domain')),
           "`model` must have `features` and `classifier` modules (and a `domain` head for DANN), like `DigitNet`")
+    dev = next(model.parameters()).device
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
-    steps = epochs * (len(xs) // bs)
+    if log is not None: log.setdefault('loss', []); log.setdefault('domain_acc', [])
     model.train()
     for step in range(steps):
-        i, j = torch.randint(0, len(xs), (bs,), generator=g), torch.randint(0, len(xt), (bs,), generator=g)
-        fs, ft = model.features(torch.cat([xs[i], xt[j]])).split(bs)        # one pass: BatchNorm sees both domains
-        loss = F.cross_entropy(model.classifier(fs), ys[i])
+        i = torch.randint(0, len(xs), (bs,), generator=g)
+        xb, yb = xs[i].to(dev), ys[i].to(dev)
+        if method == 'source only':
+            fs = model.features(xb)                                          # target data never enter: BatchNorm sees source only
+        else:
+            j = torch.randint(0, len(xt), (bs,), generator=g)
+            fs, ft = model.features(torch.cat([xb, xt[j].to(dev)])).split(bs)    # one pass: BatchNorm sees both domains
+        loss = F.cross_entropy(model.classifier(fs), yb)
+        if log is not None: log['loss'].append(loss.item())
         if method == 'DANN':
             lam = dann_lambda(step / max(1, steps - 1))
             d = model.domain(grad_reverse(torch.cat([fs, ft]), lam)).squeeze(1)
             dom = torch.cat([torch.zeros_like(d[:bs]), torch.ones_like(d[bs:])])      # domain targets on the logits' device and dtype
             loss = loss + weight * F.binary_cross_entropy_with_logits(d, dom)
+            if log is not None: log['domain_acc'].append(((d > 0).float() == dom).float().mean().item())
         elif method == 'CORAL': loss = loss + weight * coral_loss(fs, ft)
         elif method == 'MMD': loss = loss + weight * mmd_loss(fs, ft)
         opt.zero_grad(); loss.backward(); opt.step()
     return model.eval()
 
-def self_train(model:nn.Module, xs, ys, xt, rounds:int=2, threshold:float=0.9, epochs:int=1, seed:int=0, lr:float=5e-4) -> nn.Module:
-    "Self-training: add the target examples `model` labels with confidence ≥ `threshold` to the source, retrain, repeat."
-    model, counts = copy.deepcopy(model), []
-    for r in range(check_positive_int('rounds', rounds)):
-        keep, yt = pseudo_labels(model, xt, threshold)
-        counts.append(len(keep))
-        if len(keep) == 0: break                                   # nothing confident enough: the model is returned unchanged
-        model = train_da('source only', torch.cat([xs, xt[keep]]), torch.cat([ys, yt]), xt, epochs=epochs, seed=seed + r, lr=lr, model=model)
-    model.pseudo_counts = counts                                   # how many target examples each round used
-    return model
+def self_train(model:nn.Module, xs, ys, xt, rounds:int=2, per_class:int=20, steps:int=150, seed:int=0, lr:float=5e-4, adapt_bn:bool=True) -> tuple:
+    """Self-training on a copy of `model`: AdaBN on `xt` (if `adapt_bn`), then per round pseudo-label the `per_class` most confident target
+    images of each predicted class (class-balanced), fine-tune on source + those for `steps` steps, re-estimate BatchNorm on `xt`.
+    Returns `(model, rounds)`: `rounds` lists, per round, the pseudo-labelled target indices and their labels."""
+    rounds, per_class = check_positive_int('rounds', rounds), check_positive_int('per_class', per_class)
+    check(isinstance(xt, torch.Tensor) and len(xt) > 0, "`xt` must be a non-empty tensor of unlabelled target images")
+    model, used = copy.deepcopy(model), []
+    if adapt_bn: adabn(model, xt)
+    for r in range(rounds):
+        keep, yt = pseudo_labels(model, xt, per_class=per_class * (r + 1))      # more target images each round
+        used.append((keep, yt))
+        model = train_da('source only', torch.cat([xs, xt[keep]]), torch.cat([ys, yt]), steps=steps, seed=seed + r, lr=lr, model=model)
+        if adapt_bn: adabn(model, xt)
+    return model.eval(), used
 
-@torch.no_grad()
 def accuracy_on(model:nn.Module, x:torch.Tensor, y, batch_size:int=512) -> float:
-    "Accuracy of `model` (eval mode) on `x`, `y`."
-    model.eval()
-    pred = torch.cat([model(x[i:i+batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
-    return (pred == torch.as_tensor(y)).float().mean().item()
+    "Accuracy of `model` on `x`, `y` (`core.evaluate`: eval mode, no gradients, the model's mode restored)."
+    return evaluate(model, make_loader(x, torch.as_tensor(y), batch_size=batch_size))['accuracy']
 
 @torch.no_grad()
 def features_of(model:nn.Module, x:torch.Tensor, batch_size:int=512) -> torch.Tensor:
-    model.eval()
-    return torch.cat([model.features(x[i:i+batch_size]) for i in range(0, len(x), batch_size)])
+    "`model.features` of `x` in eval mode (the model's mode is restored), batched."
+    check(hasattr(model, 'features'), "`model` must have a `features` module, like `DigitNet`")
+    was = model.training; model.eval()
+    try: return torch.cat([model.features(x[i:i+batch_size]) for i in range(0, len(x), check_positive_int('batch_size', batch_size))])
+    finally: model.train(was)
 
-def proxy_a_distance(fs, ft, seed:int=0) -> float:
-    "Proxy A-distance 2(1 - 2ε) from a logistic-regression domain classifier's held-out error ε (0: indistinguishable, 2: separable)."
+def proxy_a_distance(fs, ft, dim:int=None, seed:int=0) -> float:
+    """Proxy A-distance 2(1 - 2ε) from a linear domain classifier's error ε on a held-out half (0: indistinguishable, 2: separable).
+    `dim`: first project both domains on the `dim` leading principal components (fitted on the training half), a smaller layer that saturates less."""
+    from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
-    X = np.concatenate([np.asarray(fs), np.asarray(ft)]); d = np.r_[np.zeros(len(fs)), np.ones(len(ft))]
+    fs, ft = np.asarray(fs), np.asarray(ft)
+    check(fs.ndim == 2 and ft.ndim == 2 and fs.shape[1] == ft.shape[1] and min(len(fs), len(ft)) >= 4, "`fs`, `ft` must be (n, d) with the same d and n ≥ 4")
+    X = np.concatenate([fs, ft]); d = np.r_[np.zeros(len(fs)), np.ones(len(ft))]
     Xa, Xb, da, db = train_test_split(X, d, test_size=0.5, random_state=seed, stratify=d)
+    if dim is not None:
+        p = PCA(check_positive_int('dim', dim), random_state=seed).fit(Xa); Xa, Xb = p.transform(Xa), p.transform(Xb)
     err = 1 - LogisticRegression(max_iter=2000, C=1.0).fit(Xa, da).score(Xb, db)
     return 2 * (1 - 2 * min(err, 0.5))
+
 
 # %% ../nbs/50_domain_adaptation.ipynb #acf00740
 def to_rgb28(images) -> torch.Tensor:
@@ -170,12 +244,18 @@ def mnist_m(digits, seed:int=0) -> np.ndarray:
     return np.abs(patches - np.asarray(digits)[..., None].astype(np.int16)).astype(np.uint8)
 
 # %% ../nbs/50_domain_adaptation.ipynb #150a4141
-def coral_transform(Xs:np.ndarray, Xt:np.ndarray, eps:float=1.0) -> np.ndarray:
-    "CORAL (Sun et al. 2016): whiten `Xs` with its covariance, re-colour with `Xt`'s; both regularised by `eps` × their mean variance × I."
+def coral_transform(Xs:np.ndarray, Xt:np.ndarray, eps:float=1.0) -> tuple:
+    """CORAL (Sun, Feng & Saenko 2016): standardise each domain with its own mean and standard deviation, whiten the source with its
+    covariance and re-colour it with the target's, both + `eps`·I (the paper's eps=1). Returns `(source adapted, target standardised)`:
+    train on the first, predict on the second."""
     from scipy import linalg
-    reg = lambda C: C + eps * np.trace(C) / len(C) * np.eye(len(C))   # eps=1 on standardised features is the paper's choice
-    Cs, Ct = reg(np.cov(Xs, rowvar=False)), reg(np.cov(Xt, rowvar=False))
-    return np.real(Xs @ linalg.fractional_matrix_power(Cs, -0.5) @ linalg.fractional_matrix_power(Ct, 0.5))
+    Xs, Xt = np.asarray(Xs, dtype=float), np.asarray(Xt, dtype=float)
+    check(Xs.ndim == 2 and Xt.ndim == 2 and Xs.shape[1] == Xt.shape[1], f"`Xs` and `Xt` must be (n, d) with the same d, got {Xs.shape} and {Xt.shape}")
+    check(min(len(Xs), len(Xt)) > 1 and eps > 0, "need at least two rows per domain and `eps` > 0")
+    std = lambda X: (X - X.mean(0)) / (X.std(0) + 1e-8)
+    Xs, Xt = std(Xs), std(Xt)
+    Cs, Ct = np.cov(Xs, rowvar=False) + eps * np.eye(Xs.shape[1]), np.cov(Xt, rowvar=False) + eps * np.eye(Xs.shape[1])
+    return np.real(Xs @ linalg.fractional_matrix_power(Cs, -0.5) @ linalg.fractional_matrix_power(Ct, 0.5)), Xt
 
 def tapt(model, tokenizer, texts:list, steps:int=40, bs:int=16, lr:float=1e-4, max_length:int=48, mask_prob:float=0.15, seed:int=0):
     "Task-adaptive pretraining: continue masked-LM training of a BERT encoder on `texts`; returns the adapted encoder."
@@ -201,22 +281,46 @@ def tapt(model, tokenizer, texts:list, steps:int=40, bs:int=16, lr:float=1e-4, m
     return out.eval(), losses
 
 # %% ../nbs/50_domain_adaptation.ipynb #3846c923
-def finetune_with_replay(model:nn.Module, x_new, y_new, x_old=None, y_old=None, epochs:int=2, lr:float=1e-3, bs:int=64, seed:int=0) -> nn.Module:
-    "Fine-tune on new data; if a replay buffer (`x_old`, `y_old`) is given, half of every batch is drawn from it."
+def diag_fisher(model:nn.Module, x:torch.Tensor, y:torch.Tensor) -> dict:
+    "EWC's diagonal Fisher information: per-example squared gradients of the log-likelihood of `y`, averaged (eval mode; the model's mode is restored)."
+    check(isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and len(x) == len(y) > 0, "`x` and `y` must be tensors of the same non-zero length")
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    fisher = {n: torch.zeros_like(p) for n, p in params.items()}
+    was = model.training; model.eval()
+    try:
+        for k in range(len(x)):
+            grads = torch.autograd.grad(F.cross_entropy(model(x[k:k+1]), y[k:k+1]), list(params.values()), allow_unused=True)
+            for n, gr in zip(params, grads):
+                if gr is not None: fisher[n] += gr.pow(2) / len(x)      # parameters the prediction does not use (a DANN head) get 0
+    finally: model.train(was)
+    return fisher
+
+def finetune_with_replay(model:nn.Module, x_new, y_new, x_old=None, y_old=None, steps:int=150, lr:float=1e-3, bs:int=64, seed:int=0,
+                         fisher:dict=None, ewc_lambda:float=0.) -> nn.Module:
+    """Fine-tune a copy of `model` on new data for `steps` Adam steps. With a replay buffer (`x_old`, `y_old`) half of every batch is drawn from it;
+    with `fisher` (from `diag_fisher` on the old task) and `ewc_lambda` > 0 the EWC penalty λ/2 Σ F (θ − θ_old)² is added."""
+    check(isinstance(x_new, torch.Tensor) and len(x_new) == len(y_new) > 0, "`x_new` and `y_new` must have the same non-zero length")
+    check((x_old is None) == (y_old is None), "give both `x_old` and `y_old` (a replay buffer) or neither")
+    check(ewc_lambda >= 0 and (ewc_lambda == 0 or fisher is not None), "`ewc_lambda` must be ≥ 0, and > 0 needs `fisher`")
+    steps, bs = check_positive_int('steps', steps), check_positive_int('bs', bs)
     model = copy.deepcopy(model); model.train()
+    anchor = {n: p.detach().clone() for n, p in model.named_parameters()}
     set_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
     replay = x_old is not None and len(x_old) > 0
-    for _ in range(epochs * (len(x_new) // bs)):
+    for _ in range(steps):
         i = torch.randint(0, len(x_new), (bs // 2 if replay else bs,), generator=g)
         xb, yb = x_new[i], y_new[i]
         if replay:
             j = torch.randint(0, len(x_old), (bs // 2,), generator=g)
             xb, yb = torch.cat([xb, x_old[j]]), torch.cat([yb, y_old[j]])
         loss = F.cross_entropy(model(xb), yb)
+        if ewc_lambda > 0:
+            loss = loss + ewc_lambda / 2 * sum((fisher[n] * (p - anchor[n]).pow(2)).sum() for n, p in model.named_parameters() if n in fisher)
         opt.zero_grad(); loss.backward(); opt.step()
     return model.eval()
+
 
 # %% ../nbs/50_domain_adaptation.ipynb #99574c38
 def check_grl(fn) -> bool:
