@@ -9,7 +9,7 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 NBDEV_WORKERS ?= 2
 OFFLINE_ENV := HF_HUB_OFFLINE=1 TL_COURSE_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline TL_COURSE_NET_LOG=$(CURDIR)/test-artifacts/network.log
 
-.PHONY: install course test nbs docs pytest chromium clean
+.PHONY: install course test nbs docs katex pytest chromium clean colab-check
 
 $(BIN)/activate:
 	python3 -m venv $(VENV)
@@ -45,8 +45,18 @@ nbs: install
 docs: install
 	$(BIN)/python tools/build_docs.py
 
+# KaTeX ships with the site (tools/assets/katex) so that math renders offline; refresh it from npm at the version in package.json
+katex:
+	npm install --no-save --no-audit --no-fund --prefix build/npm katex@$$(node -p "require('./package.json').devDependencies.katex")
+	$(BIN)/python tools/build_docs.py --vendor-katex build/npm/node_modules/katex
+
 course: nbs docs
 	@echo "Open the course: $(CURDIR)/_docs/index.html"
+
+# Every `#| gpu` cell on tiny stand-ins of the hub models and data (tools/colab_check.py); writes test-artifacts/colab-track.json
+colab-check: install
+	mkdir -p test-artifacts
+	$(OFFLINE_ENV) $(BIN)/python tools/colab_check.py --out test-artifacts/colab-track.json
 
 pytest: install chromium
 	mkdir -p test-artifacts
@@ -58,6 +68,7 @@ test: install chromium
 	mkdir -p test-artifacts && rm -f test-artifacts/network.log
 	$(OFFLINE_ENV) $(BIN)/nbdev-test --n-workers $(NBDEV_WORKERS) --timing
 	@if [ -s test-artifacts/network.log ]; then echo "notebooks tried to use the network:"; cat test-artifacts/network.log; exit 1; fi
+	$(OFFLINE_ENV) $(BIN)/python tools/colab_check.py --out test-artifacts/colab-track.json
 	$(OFFLINE_ENV) $(BIN)/pytest -q tests
 
 clean:
