@@ -463,7 +463,7 @@ def main(argv=None):
         install_standins()
         run_notebook(Path(a.one), partial=Path(a.out))
         os._exit(0)                                      # skip interpreter teardown (native threads of the libraries)
-    paths = [Path(p) for p in a.notebooks] or sorted((ROOT/'nbs').glob('*.ipynb'))
+    paths = [Path(p) for p in a.notebooks] or sorted(p for p in (ROOT/'nbs').glob('*.ipynb') if not p.name.startswith(('_', '.')))
     if a.list:
         for p in paths:
             cells = json.loads(p.read_text())['cells']
