@@ -57,3 +57,49 @@ def test_errors():
     import pytest
     with pytest.raises(ValueError, match='`quant_type` must be one of'): quantize_blockwise_4bit(torch.randn(64), 'nf5')
     with pytest.raises(TypeError, match='`linear` must be an nn.Linear'): Linear4bit(nn.Conv2d(1, 1, 1))
+
+def test_backward_keeps_only_codes_and_input():
+    from tl_course.memory import saved_tensor_bytes
+    torch.manual_seed(0)
+    q = Linear4bit(nn.Linear(1024, 1024))
+    x = torch.randn(4, 1024, requires_grad=True)
+    saved, _ = saved_tensor_bytes(lambda: q(x))
+    assert saved <= x.numel() * x.element_size() + q.storage_bytes()
+
+def _ours_and_bnb(double_quant):
+    import bitsandbytes as bnb
+    from peft import LoraConfig, get_peft_model
+    class One(nn.Module):
+        def __init__(self, l): super().__init__(); self.proj = l
+        def forward(self, x): return self.proj(x)
+    torch.manual_seed(1)
+    lin = nn.Linear(192, 128)
+    ours = LoRALinear(Linear4bit(lin, double_quant=double_quant), r=4, alpha=8)
+    with torch.no_grad(): ours.lora_B.normal_(0, 0.02)
+    ref4 = bnb.nn.Linear4bit(192, 128, compute_dtype=torch.float32, quant_type='nf4', compress_statistics=double_quant)
+    ref4.weight = bnb.nn.Params4bit(lin.weight.detach().clone(), requires_grad=False, quant_type='nf4', compress_statistics=double_quant)
+    ref4.bias = nn.Parameter(lin.bias.detach().clone(), requires_grad=False); ref4 = ref4.to('cpu')
+    ref = get_peft_model(One(ref4), LoraConfig(r=4, lora_alpha=8, target_modules=['proj']))
+    rl = ref.base_model.model.proj
+    with torch.no_grad(): rl.lora_A['default'].weight.copy_(ours.lora_A); rl.lora_B['default'].weight.copy_(ours.lora_B)
+    x0, g = torch.randn(6, 192), torch.randn(6, 128)
+    xa, xr = x0.clone().requires_grad_(), x0.clone().requires_grad_()
+    (ours(xa) * g).sum().backward(); (ref(xr) * g).sum().backward()
+    return [(xa.grad, xr.grad), (ours.lora_A.grad, rl.lora_A['default'].weight.grad), (ours.lora_B.grad, rl.lora_B['default'].weight.grad)]
+
+def test_gradients_equal_bitsandbytes_peft():
+    for a, b in _ours_and_bnb(False): assert torch.equal(a, b)          # bit-identical without double quantization
+    for a, b in _ours_and_bnb(True):                                   # with it: bitsandbytes may keep a non-nearest 8-bit constant
+        assert (a - b).abs().max() <= 1e-3 * b.abs().max()
+
+def test_library_guards():
+    import pytest
+    from tl_course.qlora import quantized_weights, dynamic_map
+    w = torch.randn(64); w[3] = float('nan')
+    with pytest.raises(ValueError, match='NaN/inf'): quantize_blockwise_4bit(w)
+    m = nn.Sequential(nn.Linear(64, 64)); quantize_model(m, skip=())
+    with pytest.raises(ValueError, match='already holds Linear4bit'): quantized_weights(m)
+    with pytest.raises(ValueError, match='`total_bits`'): dynamic_map(8, 8)
+    m = nn.Sequential(nn.Linear(64, 64).to(torch.bfloat16)); quantize_model(m, skip=()); add_lora(m, ('0',), r=2)
+    merge_qlora(m)
+    assert m[0].weight.dtype == torch.bfloat16

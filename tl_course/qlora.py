@@ -7,18 +7,18 @@ Docs: https://tl-course.github.io/tl_course/qlora.html.md"""
 # %% ../nbs/40_qlora.ipynb #4f82a22f
 from __future__ import annotations
 import math
-import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import check, check_positive_int
-from .lora import LoRALinear, lora_layers
+from .lora import lora_layers
+from .memory import HEADS
 
 # %% auto #0
 __all__ = ['NF4_OFFSET', 'CODEBOOKS', 'FORMATS', 'nf4_codebook', 'fp4_codebook', 'int4_codebook', 'codebook', 'nearest_code',
            'quantize_blockwise_4bit', 'pack_4bit', 'unpack_4bit', 'dequantize_blockwise_4bit', 'zero_code',
            'compare_with_bnb', 'dynamic_map', 'double_quantize', 'double_dequantize', 'bits_per_param',
-           'compare_double_quant_with_bnb', 'Linear4bit', 'quantize_model', 'weight_bytes', 'merge_qlora',
+           'compare_double_quant_with_bnb', 'MatMul4bit', 'Linear4bit', 'quantize_model', 'weight_bytes', 'merge_qlora',
            'quantize_roundtrip', 'relative_error', 'quantized_weights', 'quant_knobs', 'check_total_bits',
            'check_my_nf4']
 
@@ -67,6 +67,7 @@ def quantize_blockwise_4bit(w:torch.Tensor, quant_type:str='nf4', blocksize:int=
     "Blockwise absmax 4-bit quantization of `w`: (codes as uint8 in 0..15, one per weight; absmax per block)."
     check(isinstance(w, torch.Tensor) and w.is_floating_point(), "`w` must be a floating-point tensor")
     check(w.numel() > 0, "`w` is empty")
+    check(bool(torch.isfinite(w).all()), f"`w` contains {int((~torch.isfinite(w)).sum())} NaN/inf values: a block's absmax would be NaN/inf and every code in it meaningless; fix the weights first")
     blocksize = check_positive_int('blocksize', blocksize)
     code = codebook(quant_type)
     flat = w.detach().reshape(-1).float()
@@ -113,7 +114,8 @@ def compare_with_bnb(w:torch.Tensor, quant_type:str='nf4', blocksize:int=64) -> 
 # %% ../nbs/40_qlora.ipynb #680c11ec
 def dynamic_map(max_exponent_bits:int=7, total_bits:int=8) -> torch.Tensor:
     "bitsandbytes' signed dynamic 8-bit map: for each decade 10^-6..10^0, the midpoints of an evenly split [0.1, 1], ± ; plus 0 and 1."
-    check_positive_int('max_exponent_bits', max_exponent_bits)
+    max_exponent_bits, total_bits = check_positive_int('max_exponent_bits', max_exponent_bits), check_positive_int('total_bits', total_bits)
+    check(total_bits > max_exponent_bits, f"`total_bits` ({total_bits}) must exceed `max_exponent_bits` ({max_exponent_bits}): one bit is the sign")
     data, non_sign = [], total_bits - 1
     for i in range(max_exponent_bits):
         b = torch.linspace(0.1, 1, 2 ** (i + non_sign - max_exponent_bits) + 1)
@@ -125,6 +127,7 @@ def dynamic_map(max_exponent_bits:int=7, total_bits:int=8) -> torch.Tensor:
 def double_quantize(absmax:torch.Tensor, blocksize:int=256):
     "Quantize the per-block constants to 8 bits: (codes uint8, absmax of each block of constants, offset)."
     blocksize = check_positive_int('blocksize', blocksize)
+    check(isinstance(absmax, torch.Tensor) and absmax.is_floating_point() and bool(torch.isfinite(absmax).all()), "`absmax` must be a finite floating-point tensor")
     offset = absmax.mean()
     x = absmax - offset
     b = _blocks(x, blocksize)
@@ -155,9 +158,23 @@ def compare_double_quant_with_bnb(w:torch.Tensor, blocksize:int=64) -> dict:
     return dict(codes_equal=torch.equal(pack_4bit(codes, 7), q_ref.reshape(-1)), offset_equal=torch.equal(off, st.offset),
                 absmax2_equal=torch.equal(a2, st.state2.absmax), share_8bit_codes_differing=(q8 != st.absmax).float().mean().item(),
                 max_code_step=(q8.int() - st.absmax.int()).abs().max().item(),
-                max_abs_diff=(dq - dq_ref).abs().max().item(), max_rel_diff=((dq - dq_ref).abs().max() / w.abs().max()).item())
+                max_abs_diff=(dq - dq_ref).abs().max().item(), max_rel_diff=((dq - dq_ref).abs().max() / w.abs().max()).item(),
+                stored_const_bits_per_param=8 * sum(t.numel() * t.element_size() for t in (st.absmax, st.state2.absmax, st.offset)) / w.numel())
 
 # %% ../nbs/40_qlora.ipynb #5738eb15
+class MatMul4bit(torch.autograd.Function):
+    "x Wᵀ + b with W rebuilt from 4-bit codes; backward keeps only the codes and constants and rebuilds W again (as bitsandbytes' `MatMul4Bit`)."
+    @staticmethod
+    def forward(ctx, x, layer, bias):
+        ctx.layer = layer
+        ctx.save_for_backward(*layer.stored())                    # buffers the layer holds anyway: no new memory
+        return F.linear(x, layer.weight.to(x.dtype), bias)       # the dequantized weight is freed on return
+    @staticmethod
+    def backward(ctx, grad_out):
+        ctx.saved_tensors                                          # autograd checks the codes were not modified in place
+        grad_x = grad_out.matmul(ctx.layer.weight.to(grad_out.dtype)) if ctx.needs_input_grad[0] else None
+        return grad_x, None, None
+
 class Linear4bit(nn.Linear):
     "A frozen linear layer kept as packed 4-bit codes + constants; the weight is dequantized on the fly."
     def __init__(self, linear:nn.Linear, quant_type:str='nf4', blocksize:int=64, double_quant:bool=True):
@@ -174,6 +191,10 @@ class Linear4bit(nn.Linear):
         else: self.register_buffer('absmax', absmax)
         self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone(), requires_grad=False)
 
+    def stored(self) -> tuple:
+        "The tensors that hold the weight: packed codes and (double-quantized) constants."
+        return (self.packed, self.absmax_q, self.absmax2, self.offset) if self.double_quant else (self.packed, self.absmax)
+
     def constants(self) -> torch.Tensor:
         return double_dequantize(self.absmax_q, self.absmax2, self.offset) if self.double_quant else self.absmax
 
@@ -183,7 +204,7 @@ class Linear4bit(nn.Linear):
         codes = unpack_4bit(self.packed, math.prod(self.shape))
         return dequantize_blockwise_4bit(codes, self.constants(), self.shape, self.quant_type, self.blocksize).to(self.compute_dtype)
 
-    def forward(self, x): return F.linear(x, self.weight.to(x.dtype), None if self.bias is None else self.bias.to(x.dtype))
+    def forward(self, x): return MatMul4bit.apply(x, self, None if self.bias is None else self.bias.to(x.dtype))
 
     def storage_bytes(self) -> int:
         "Bytes held by the quantized weight (codes + constants), bias excluded."
@@ -192,10 +213,11 @@ class Linear4bit(nn.Linear):
     def extra_repr(self): return f"{self.in_features}, {self.out_features}, {self.quant_type}, blocksize={self.blocksize}, double_quant={self.double_quant}"
 
 def quantize_model(model:nn.Module, quant_type:str='nf4', double_quant:bool=True, blocksize:int=64,
-                   skip=('lm_head', 'classifier', 'head')) -> nn.Module:
+                   skip=HEADS) -> nn.Module:
     "Replace every `nn.Linear` of `model` (except names ending in `skip`) by a `Linear4bit`, in place."
     check(isinstance(model, nn.Module), f"`model` must be an nn.Module, got {type(model).__name__}", TypeError)
-    codebook(quant_type)
+    codebook(quant_type); blocksize = check_positive_int('blocksize', blocksize)
+    check(isinstance(skip, (tuple, list)) and all(isinstance(s, str) for s in skip), "`skip` must be a tuple of name suffixes")
     chosen = [(n, m) for n, m in model.named_modules() if type(m) is nn.Linear and not n.endswith(tuple(skip))]
     check(len(chosen) > 0, "`model` has no nn.Linear layers to quantize (all skipped?)")
     for n, m in chosen: model.set_submodule(n, Linear4bit(m, quant_type, blocksize, double_quant))
@@ -206,10 +228,13 @@ def weight_bytes(model:nn.Module) -> int:
     return sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers()))
 
 def merge_qlora(model:nn.Module) -> nn.Module:
-    "Replace each `LoRALinear` over a `Linear4bit` by a plain `nn.Linear` holding dequantized W + ΔW (in place)."
-    for n, m in lora_layers(model).items():
+    "Replace each `LoRALinear` over a `Linear4bit` by a plain `nn.Linear` holding dequantized W + ΔW (in place), on the layer's device and in its compute dtype."
+    check(isinstance(model, nn.Module), f"`model` must be an nn.Module, got {type(model).__name__}", TypeError)
+    layers = lora_layers(model)
+    check(len(layers) > 0, "`model` has no LoRA layers to merge")
+    for n, m in layers.items():
         check(isinstance(m.base, Linear4bit), f"{n}: its base is not a Linear4bit; use tl_course.lora.merge_and_unload")
-        lin = nn.Linear(m.base.in_features, m.base.out_features, bias=m.base.bias is not None)
+        lin = nn.Linear(m.base.in_features, m.base.out_features, bias=m.base.bias is not None, device=m.base.packed.device, dtype=m.base.compute_dtype)
         with torch.no_grad():
             lin.weight.copy_(m.base.weight + m.delta_weight().to(m.base.compute_dtype))
             if m.base.bias is not None: lin.bias.copy_(m.base.bias)
@@ -231,12 +256,16 @@ def relative_error(w:torch.Tensor, wq:torch.Tensor) -> float:
 
 class quantized_weights:
     "Context manager: every `nn.Linear` of `model` (except `skip`) computes with quantized weights; restored on exit."
-    def __init__(self, model, quant_type='nf4', double_quant=False, skip=('lm_head', 'classifier', 'head')):
+    def __init__(self, model, quant_type='nf4', double_quant=False, skip=HEADS):
+        check(isinstance(model, nn.Module), f"`model` must be an nn.Module, got {type(model).__name__}", TypeError)
+        codebook(quant_type)
+        bad = [n for n, m in model.named_modules() if isinstance(m, Linear4bit)]
+        check(not bad, f"`model` already holds Linear4bit layers ({bad[:3]}...): their weight is rebuilt at every call and cannot be swapped; pass the float model")
         self.model, self.qt, self.dq, self.skip = model, quant_type, double_quant, tuple(skip)
     def __enter__(self):
         self.saved = {}
         for n, m in self.model.named_modules():
-            if isinstance(m, nn.Linear) and not n.endswith(self.skip):
+            if type(m) is nn.Linear and not n.endswith(self.skip):
                 self.saved[n] = m.weight.data.clone()
                 m.weight.data = quantize_roundtrip(m.weight.data, self.qt, self.dq)
         return self.model
