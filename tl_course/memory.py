@@ -6,19 +6,19 @@ Docs: https://tl-course.github.io/tl_course/memory.html.md"""
 
 # %% ../nbs/41_memory.ipynb #6ba505be
 from __future__ import annotations
-import copy, math, json, os, re, subprocess, sys, weakref
-from dataclasses import dataclass, field
+import copy, json, os, re, subprocess, sys, weakref
+from dataclasses import dataclass
 import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakIdKeyDictionary
-from .core import check, check_positive_int, count_params
+from .core import check, check_positive_int
 
 # %% auto #0
 __all__ = ['GIB', 'GPUS', 'CUDA_OVERHEAD_GIB', 'ENCODER_TYPES', 'METHODS', 'OPTIMIZERS', 'CONFIGS', 'VISION', 'HEADS',
-           'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan', 'plan', 'measure_cpu', 'check_adam_gib',
+           'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan', 'plan', 'measure_cpu', 'main', 'check_adam_gib',
            'check_fits']
 
 # %% ../nbs/41_memory.ipynb #b36dde71
@@ -55,7 +55,9 @@ def saved_tensor_bytes(fn, exclude=()) -> tuple:
 
 # %% ../nbs/41_memory.ipynb #736e236b
 GIB = 2 ** 30
-GPUS = {'T4': 15, 'L4': 24, 'RTX 4090': 24, 'A100 40GB': 40, 'A6000 / L40S': 48, 'A100 80GB': 80}   # GiB on the card
+# usable GiB: the total capacity torch reports (torch.cuda.get_device_properties(0).total_memory / 2**30, also printed in its
+# out-of-memory messages), not the marketed size: a "16 GB" T4 shows 15360 MiB to nvidia-smi and 14.74 GiB to torch
+GPUS = {'T4': 14.74, 'L4': 22.05, 'RTX 4090': 23.65, 'A100 40GB': 39.39, 'A6000 / L40S': 44.52, 'A100 80GB': 79.15}
 CUDA_OVERHEAD_GIB = 0.75   # CUDA context + cuBLAS workspace: an assumption, check torch.cuda.mem_get_info() on yours
 ENCODER_TYPES = ('bert', 'roberta', 'distilbert', 'deberta', 'deberta-v2', 'electra', 'albert', 'xlm-roberta', 'mpnet')
 METHODS = ('full', 'lora', 'qlora', 'frozen')
@@ -122,6 +124,15 @@ HEADS = ('classifier', 'lm_head', 'score', 'fc', 'head')
 def _is_quantizable(name, mod):
     return type(mod) is nn.Linear and 'lora_' not in name and not name.endswith(HEADS) and 'modules_to_save' not in name and 'original_module' not in name
 
+def _prepare_kbit(model, compute_dtype):
+    "What bitsandbytes + peft's `prepare_model_for_kbit_training` leave: every parameter outside the 4-bit layers in float32 (embeddings, norms, head); the 4-bit layers compute in `compute_dtype` and return their input's dtype."
+    for n, m in model.named_modules():
+        if _is_quantizable(n, m):
+            def fwd(x, *a, _f=m.forward, **k): return _f(x.to(compute_dtype), *a, **k).to(x.dtype)
+            m.forward = fwd
+        else:
+            for p in m.parameters(recurse=False): p.data = p.data.float()
+
 @dataclass
 class Setup:
     model: nn.Module; kind: str; optimizer: object; inputs: dict; loss_fn: object; method: str; optimizer_name: str
@@ -139,6 +150,7 @@ def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224,
     if gradient_checkpointing:
         check(hasattr(model, 'gradient_checkpointing_enable'), "`gradient_checkpointing` needs a transformers model")
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=dict(use_reentrant=False))
+    if method == 'qlora' and dtype in (torch.float16, torch.bfloat16): _prepare_kbit(model, dtype)
     if method in ('lora', 'qlora'):
         from peft import LoraConfig, get_peft_model
         check(kind != 'vision' or lora_targets, "for a vision model pass `lora_targets` (names of its conv/linear layers)")
@@ -169,22 +181,29 @@ from contextlib import contextmanager
 
 @contextmanager
 def _attention_backends(device='cpu'):
-    "Prefer fused attention (as GPUs and CPUs do); on 'meta', route unmasked attention to the fused op, which PyTorch would otherwise expand into the math path (T×T scores)."
+    "Prefer fused attention (as GPUs and CPUs do); on 'meta', route unmasked attention to the fused op, which PyTorch would otherwise expand into the math path (T×T scores). Everything patched is put back on exit, error or not."
     from torch.nn.attention import sdpa_kernel, SDPBackend
+    check(hasattr(torch.ops.aten, '_scaled_dot_product_flash_attention_for_cpu'),
+          f"the planner routes attention on the meta device to aten._scaled_dot_product_flash_attention_for_cpu, which torch {torch.__version__} lacks (torch>=2.3 has it)", RuntimeError)
     orig = F.scaled_dot_product_attention
     def fused(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
         if attn_mask is not None or dropout_p > 0 or q.device.type != 'meta':     # the CPU's fused kernel has no mask or dropout either
             return orig(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
         if k.shape[1] != q.shape[1]: k, v = (t.repeat_interleave(q.shape[1] // t.shape[1], 1) for t in (k, v))
         return torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, k, v, dropout_p, is_causal, scale=scale)[0]
-    from transformers import masking_utils
-    find_packed = masking_utils.find_packed_sequence_indices
+    try: from transformers import masking_utils
+    except ImportError: masking_utils = None                   # transformers before masking_utils never inspect position ids
+    find_packed = getattr(masking_utils, 'find_packed_sequence_indices', None)
     with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]):
-        F.scaled_dot_product_attention = fused
-        # transformers inspects position ids for packed sequences, which needs values; our batches are not packed
-        masking_utils.find_packed_sequence_indices = lambda position_ids: None if position_ids.device.type == 'meta' else find_packed(position_ids)
-        try: yield
-        finally: F.scaled_dot_product_attention, masking_utils.find_packed_sequence_indices = orig, find_packed
+        try:
+            F.scaled_dot_product_attention = fused
+            # transformers (>= the version with packed-sequence masks) inspects position ids, which needs values; our batches are not packed
+            if find_packed is not None:
+                masking_utils.find_packed_sequence_indices = lambda position_ids, *a, **k: None if position_ids.device.type == 'meta' else find_packed(position_ids, *a, **k)
+            yield
+        finally:
+            F.scaled_dot_product_attention = orig
+            if find_packed is not None: masking_utils.find_packed_sequence_indices = find_packed
 
 def _tensors(s:Setup):
     opt_state = [v for st in s.optimizer.state.values() for v in st.values() if isinstance(v, torch.Tensor)]
@@ -283,6 +302,46 @@ print(json.dumps(dict(grew=_peak_rss() - base)))
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
     check(r.returncode == 0, f"the measuring process failed:\n{r.stderr[-2000:]}", RuntimeError)
     return json.loads(r.stdout.strip().splitlines()[-1])['grew']
+
+# %% ../nbs/41_memory.ipynb #7c537e9f
+def _gpu_name(s:str) -> str:
+    key = s.replace(' ', '').lower()
+    hits = [g for g in GPUS if key in g.replace(' ', '').lower().split('/') or g.replace(' ', '').lower() == key]
+    check(len(hits) == 1, f"`--gpu` must name one of {sorted(GPUS)}, got {s!r}")
+    return hits[0]
+
+def main(argv=None) -> int:
+    "The `tl-course` command line: `tl-course plan MODEL METHOD [options]` prints the memory breakdown and a verdict per GPU."
+    import argparse
+    ap = argparse.ArgumentParser(prog='tl-course', description='tl_course tools: plan the GPU memory of a fine-tuning run.')
+    sub = ap.add_subparsers(dest='command', required=True)
+    pp = sub.add_parser('plan', help='plan the memory of one training step (traced on the meta device) and say which GPUs it fits')
+    pp.add_argument('model', help=f"one of {', '.join(sorted(CONFIGS) + sorted(VISION))}, or a folder with a transformers config.json")
+    pp.add_argument('method', choices=METHODS)
+    pp.add_argument('--batch', type=int, default=8); pp.add_argument('--seq-len', type=int, default=256)
+    pp.add_argument('--image-size', type=int, default=224)
+    pp.add_argument('--dtype', choices=['float32', 'bfloat16', 'float16'], default='float32', help='weights and activations (QLoRA: the compute dtype)')
+    pp.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default='adamw')
+    pp.add_argument('--gradient-checkpointing', action='store_true')
+    pp.add_argument('--lora-r', type=int, default=8)
+    pp.add_argument('--lora-targets', default=None, help="comma-separated module names or 'all-linear' (default: peft's per-architecture choice)")
+    pp.add_argument('--no-double-quant', action='store_true')
+    pp.add_argument('--gpu', default=None, help=f"one of {', '.join(GPUS)} (default: all)")
+    a = ap.parse_args(argv)
+    model = a.model
+    if os.path.isdir(model):
+        from transformers import AutoConfig
+        model = AutoConfig.from_pretrained(model)
+    targets = a.lora_targets if a.lora_targets in (None, 'all-linear') else a.lora_targets.split(',')
+    p = plan(model, a.method, batch=a.batch, seq_len=a.seq_len, image_size=a.image_size, dtype=getattr(torch, a.dtype),
+             optimizer=a.optimizer, gradient_checkpointing=a.gradient_checkpointing, lora_r=a.lora_r, lora_targets=targets,
+             double_quant=not a.no_double_quant)
+    print(f"{p.name}: {', '.join(f'{k}={v}' for k, v in p.settings.items())}")
+    print(p.table().to_string(float_format=lambda v: f"{v:.3f}"))
+    gpus = [_gpu_name(a.gpu)] if a.gpu else list(GPUS)
+    v = p.verdicts({g: GPUS[g] for g in gpus})
+    for g in gpus: print(f"{g} ({GPUS[g]:.2f} GiB usable, {CUDA_OVERHEAD_GIB} GiB CUDA context): {v[g]}")
+    return 0
 
 # %% ../nbs/41_memory.ipynb #6429b883
 def check_adam_gib(answer:float) -> bool:
