@@ -1,4 +1,4 @@
-"""Classifiers built from words: zero-shot heads and prompt templates, checked against open_clip; few-shot probes; WiSE-FT; and a real offline zero-shot baseline.
+"""Classifiers built from words: zero-shot heads and prompt templates, checked against open_clip; templates, few-shot probes and WiSE-FT measured where the offline models share an embedding space (text); ConSE read honestly.
 
 Docs: https://tl-course.github.io/tl_course/clip_zero_shot.html.md"""
 
@@ -11,13 +11,12 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 from .core import check, check_positive_int, check_fraction
 
 # %% auto #0
 __all__ = ['TEMPLATES_SINGLE', 'openai_imagenet_templates', 'encode_texts', 'zero_shot_head', 'zero_shot_logits', 'topk_accuracy',
-           'conse_embed', 'imagenet_names', 'effnet_outputs', 'linear_probe', 'few_shot_curve', 'interpolate_weights',
-           'wise_ft', 'check_head', 'check_templates']
+           'greedy_templates', 'interpolate_weights', 'wise_ft', 'centre', 'conse_embed', 'imagenet_names',
+           'imagenet_probs']
 
 # %% ../nbs/60_clip_zero_shot.ipynb #62c3d43b
 TEMPLATES_SINGLE = ['a photo of a {}.']
@@ -29,6 +28,7 @@ def openai_imagenet_templates() -> list:
 
 def encode_texts(model, tokenizer, texts:list, device=None) -> torch.Tensor:
     "L2-normalised text embeddings (N, D) from an open_clip model (`encode_text`) or a transformers sentence encoder."
+    check(not isinstance(texts, str) and len(texts) > 0, "`texts` must be a non-empty list of strings")
     if hasattr(model, 'encode_text'):
         dev = device or next(model.parameters()).device
         with torch.no_grad(): return F.normalize(model.encode_text(tokenizer(texts).to(dev)).float(), dim=-1).cpu()
@@ -41,12 +41,16 @@ def zero_shot_head(model, tokenizer, classnames, templates=TEMPLATES_SINGLE, dev
     check(not isinstance(templates, str) and len(templates) > 0, "`templates` must be a non-empty list of format strings with '{}'")
     check(all(isinstance(t, str) and '{}' in t for t in templates), "every template must be a string containing '{}' where the class name goes")
     cols = [F.normalize(encode_texts(model, tokenizer, [t.format(c) for t in templates], device).mean(0), dim=-1) for c in classnames]
-    return torch.stack(cols, dim=1)
+    return torch.stack(cols, dim=1)   # (D, n_classes)
 
-def zero_shot_logits(image_features:torch.Tensor, head:torch.Tensor, temperature:float=100.) -> torch.Tensor:
-    "Scaled cosine similarities (N, n_classes) between image embeddings and the head's class vectors."
-    check(image_features.shape[-1] == head.shape[0], f"`image_features` have dimension {image_features.shape[-1]} but the head expects {head.shape[0]}")
-    return temperature * F.normalize(image_features.float(), dim=-1) @ head
+def zero_shot_logits(features:torch.Tensor, # (N, D) image (or text) embeddings
+                     head:torch.Tensor, # (D, n_classes) from `zero_shot_head`
+                     logit_scale:float=100., # CLIP learns this scale (`model.logit_scale.exp()`, 100 for ViT-B/32); it sets confidence, not the argmax
+                    ) -> torch.Tensor:
+    "Scaled cosine similarities (N, n_classes) between embeddings and the head's class vectors."
+    check(features.shape[-1] == head.shape[0], f"`features` have dimension {features.shape[-1]} but the head expects {head.shape[0]}")
+    check(float(logit_scale) > 0, f"`logit_scale` must be positive, got {logit_scale}")
+    return logit_scale * F.normalize(features.float(), dim=-1) @ head
 
 def topk_accuracy(logits:torch.Tensor, y, k:int=1) -> float:
     "Share of rows whose true class is among the `k` highest logits."
@@ -55,58 +59,36 @@ def topk_accuracy(logits:torch.Tensor, y, k:int=1) -> float:
     check(len(y) == len(logits), f"`logits` has {len(logits)} rows but `y` has {len(y)} labels")
     return (logits.topk(min(k, logits.shape[1]), dim=1).indices == y[:, None]).any(1).float().mean().item()
 
-# %% ../nbs/60_clip_zero_shot.ipynb #eeda2611
-def conse_embed(probs:torch.Tensor, source_emb:torch.Tensor, top_t:int=10) -> torch.Tensor:
-    "ConSE image embeddings (N, D): probability-weighted mean of the top-`top_t` source classes' text embeddings."
-    check(probs.shape[1] == source_emb.shape[0], f"`probs` has {probs.shape[1]} classes but `source_emb` has {source_emb.shape[0]} rows")
-    top_t = min(check_positive_int('top_t', top_t), probs.shape[1])
-    p, idx = probs.topk(top_t, dim=1)
-    return F.normalize((p[..., None] * source_emb[idx]).sum(1) / p.sum(1, keepdim=True), dim=-1)
-
-def imagenet_names() -> list:
-    "One readable name per ImageNet class (the first synonym)."
-    from tl_course.zoo import imagenet_classes
-    return [c.split(',')[0].strip() for c in imagenet_classes()]
-
-@torch.no_grad()
-def effnet_outputs(model, images, size:int=128, batch_size:int=64, progress:bool=True) -> tuple:
-    "(pooled features (N, 1280), ImageNet probabilities (N, 1000)) of EfficientNet-Lite0 for `images`."
-    from tl_course.zoo import prep_images
-    feats, probs = [], []
-    dev = next(model.parameters()).device
-    for i in tqdm(range(0, len(images), batch_size), disable=not progress, leave=False, desc='EfficientNet'):
-        x = prep_images(images[i:i+batch_size], size).to(dev)
-        f = model.forward_head(model.forward_features(x), pre_logits=True)
-        feats.append(f.cpu()); probs.append(model.classifier(f).softmax(-1).cpu())
-    return torch.cat(feats), torch.cat(probs)
+# %% ../nbs/60_clip_zero_shot.ipynb #eb6e070e
+def greedy_templates(score, # `score(templates) -> float`, e.g. zero-shot accuracy on a validation split
+                     pool, # candidate templates, each with '{}'
+                     max_n:int=8, # the most templates to keep
+                    ) -> list:
+    "Greedy forward selection of prompt templates: the best single one, then add whichever raises `score` most, until none does."
+    check(callable(score), "`score` must be a function of a template list returning a number")
+    check(not isinstance(pool, str) and len(pool) > 0 and all(isinstance(t, str) and '{}' in t for t in pool), "`pool` must be a non-empty list of templates containing '{}'")
+    max_n = check_positive_int('max_n', max_n)
+    chosen, best = [], -np.inf
+    while len(chosen) < max_n:
+        cands = [(score(chosen + [t]), t) for t in pool if t not in chosen]
+        if not cands: break
+        s, t = max(cands, key=lambda c: c[0])
+        if s <= best: break
+        chosen, best = chosen + [t], s
+    return chosen
 
 # %% ../nbs/60_clip_zero_shot.ipynb #4140a598
-def _probe(C):
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.linear_model import LogisticRegression
-    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=500))
-
-def linear_probe(X_tr, y_tr, X_te, y_te, Cs=(0.01, 0.1, 1.)) -> tuple:
-    "Standardised logistic-regression probe; C picked by 3-fold CV on the training data when each class has ≥ 3 examples. (accuracy, C)."
-    from sklearn.model_selection import cross_val_score
-    X_tr, X_te, y_tr = np.asarray(X_tr), np.asarray(X_te), np.asarray(y_tr)
-    check(len(X_tr) == len(y_tr), f"`X_tr` has {len(X_tr)} rows but `y_tr` has {len(y_tr)} labels")
-    check(len(np.unique(y_tr)) > 1, "`y_tr` must contain at least two classes")
-    if np.bincount(y_tr).min() >= 3 and len(Cs) > 1:
-        C = max(Cs, key=lambda c: cross_val_score(_probe(c), X_tr, y_tr, cv=3).mean())
-    else: C = Cs[len(Cs) // 2]
-    return _probe(C).fit(X_tr, y_tr).score(X_te, y_te), C
-
-def few_shot_curve(X_tr, y_tr, X_te, y_te, ks=(1, 2, 4, 8, 16), seeds=range(3)):
-    "Probe accuracy for `k` labelled examples per class, over several random draws."
+def few_shot_curve(X_tr, y_tr, X_te, y_te, ks=(1, 2, 4, 8, 16), seeds=range(5), C:float=1.0):
+    "Test accuracy of `logistic_probe` on `k` labelled examples per class, for every `k` and random draw."
     import pandas as pd
     from tl_course.data import per_class_indices
+    from tl_course.feature_extraction import logistic_probe
+    X_tr, y_tr = np.asarray(X_tr), np.asarray(y_tr)
     rows = []
     for k in ks:
         for s in seeds:
-            idx = per_class_indices(np.asarray(y_tr), k, seed=s)
-            rows.append(dict(k=k, seed=s, accuracy=linear_probe(np.asarray(X_tr)[idx], np.asarray(y_tr)[idx], X_te, y_te)[0]))
+            idx = per_class_indices(y_tr, k, seed=s)
+            rows.append(dict(k=k, seed=s, accuracy=logistic_probe(X_tr[idx], y_tr[idx], X_te, y_te, C=C)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/60_clip_zero_shot.ipynb #2a8ceb94
@@ -126,6 +108,36 @@ def wise_ft(model_zs:nn.Module, model_ft:nn.Module, alpha:float) -> nn.Module:
     m.load_state_dict(interpolate_weights(model_zs.state_dict(), model_ft.state_dict(), alpha))
     return m
 
+# %% ../nbs/60_clip_zero_shot.ipynb #eeda2611
+def centre(emb:torch.Tensor, # (N, D) embeddings to compare with class vectors
+           reference:torch.Tensor, # (M, D) unlabelled embeddings from the same domain (never the test labels)
+          ) -> torch.Tensor:
+    "Subtract the mean of `reference` and renormalise: the usual remedy for hubness."
+    check(emb.shape[-1] == reference.shape[-1], f"`emb` has dimension {emb.shape[-1]} but `reference` has {reference.shape[-1]}")
+    check(len(reference) > 0, "`reference` is empty")
+    return F.normalize(emb - reference.mean(0), dim=-1)
+
+def conse_embed(probs:torch.Tensor, source_emb:torch.Tensor, top_t:int=10) -> torch.Tensor:
+    "ConSE embeddings (N, D): probability-weighted mean of the top-`top_t` source classes' text embeddings."
+    check(probs.shape[1] == source_emb.shape[0], f"`probs` has {probs.shape[1]} classes but `source_emb` has {source_emb.shape[0]} rows")
+    top_t = min(check_positive_int('top_t', top_t), probs.shape[1])
+    p, idx = probs.topk(top_t, dim=1)
+    return F.normalize((p[..., None] * source_emb[idx]).sum(1) / p.sum(1, keepdim=True), dim=-1)
+
+def imagenet_names() -> list:
+    "One readable name per ImageNet class (the first synonym)."
+    from tl_course.zoo import imagenet_classes
+    return [c.split(',')[0].strip() for c in imagenet_classes()]
+
+def imagenet_probs(model:nn.Module, # a timm EfficientNet with an ImageNet `classifier`
+                   images, # (N, H, W[, 3]) uint8 or float
+                   size:int=128) -> tuple:
+    "(pooled head features (N, 1280), ImageNet probabilities (N, 1000)), through chapter 1's feature cache."
+    check(hasattr(model, 'classifier'), "`model` must be a timm EfficientNet with its ImageNet `classifier`", TypeError)
+    from tl_course.feature_extraction import image_features
+    f = image_features(model, images, size=size, progress=False)['head']
+    with torch.no_grad(): return f, model.classifier(f).softmax(-1)
+
 # %% ../nbs/60_clip_zero_shot.ipynb #ea869c1a
 def check_head(fn) -> bool:
     "Exercise 1: `fn(text_emb)` with text_emb (n_classes, n_templates, D) must return normalise(mean(normalise(.))) as (D, n_classes)."
@@ -140,10 +152,11 @@ def check_head(fn) -> bool:
     if torch.allclose(got.norm(dim=0), torch.ones(4), atol=1e-4): print("Columns are unit length but the values differ: average over the templates (dim 1)."); return False
     print("Not quite: the class vectors must be unit length after averaging."); return False
 
-def check_templates(templates, outputs:dict, heads_fn, baseline:float) -> bool:
-    "Exercise 2: does this template list beat the single template on the textures (ConSE, top-T 10)?"
-    check(isinstance(templates, (list, tuple)) and 1 <= len(templates) <= 5, "give a list of 1 to 5 template strings")
-    acc = topk_accuracy(zero_shot_logits(conse_embed(outputs['test'][1], outputs['src_emb'], 10), heads_fn(templates)), outputs['yte'])
+def check_templates(templates, val_emb:torch.Tensor, val_y, head_fn, baseline:float) -> bool:
+    "Exercise 2: does this template list beat `baseline` (the single template's accuracy) on the *validation* split?"
+    check(isinstance(templates, (list, tuple)) and 1 <= len(templates) <= 5 and all(isinstance(t, str) and '{}' in t for t in templates),
+          "give a list of 1 to 5 template strings, each containing '{}'")
+    acc = topk_accuracy(zero_shot_logits(val_emb, head_fn(list(templates))), val_y)
     ok = acc > baseline
-    print(f"accuracy {acc:.3f} vs single template {baseline:.3f}: {'better' if ok else 'not better'}.")
+    print(f"validation accuracy {acc:.3f} vs the single template's {baseline:.3f}: {'better' if ok else 'not better'}.")
     return ok
