@@ -6,12 +6,15 @@ Docs: https://tl-course.github.io/tl_course/clip_zero_shot.html.md"""
 
 # %% ../nbs/60_clip_zero_shot.ipynb #f5ccb723
 from __future__ import annotations
+
 import copy
+
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
-from .core import check, check_positive_int, check_fraction
+from torch import nn
+
+from .core import check, check_fraction, check_positive_int
 
 # %% auto #0
 __all__ = ['TEMPLATES_SINGLE', 'openai_imagenet_templates', 'encode_texts', 'zero_shot_head', 'zero_shot_logits', 'topk_accuracy',
@@ -81,6 +84,7 @@ def greedy_templates(score, # `score(templates) -> float`, e.g. zero-shot accura
 def few_shot_curve(X_tr, y_tr, X_te, y_te, ks=(1, 2, 4, 8, 16), seeds=range(5), C:float=1.0):
     "Test accuracy of `logistic_probe` on `k` labelled examples per class, for every `k` and random draw."
     import pandas as pd
+
     from tl_course.data import per_class_indices
     from tl_course.feature_extraction import logistic_probe
     X_tr, y_tr = np.asarray(X_tr), np.asarray(y_tr)
