@@ -6,19 +6,22 @@ Docs: https://tl-course.github.io/tl_course/discriminative_lr.html.md"""
 
 # %% ../nbs/20_discriminative_lr.ipynb #408e4976
 from __future__ import annotations
-import math, copy
+
+import copy
+import math
+
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
-from tqdm.auto import tqdm
-from .core import check, check_positive_int, set_seed, fit, evaluate, make_loader, split_batch, forward, _to, fmt_mean_std
+from torch import nn
+
+from .core import History, check, check_positive_int, fit, forward, split_batch
 from .feature_extraction import named_blocks
 
 # %% auto #0
 __all__ = ['layer_groups', 'discriminative_lrs', 'discriminative_param_groups', 'warmup_cosine', 'slanted_triangular',
            'scheduler', 'lr_find', 'gradual_unfreeze', 'l2sp_penalty', 'similarity_retention', 'prediction_agreement',
-           'encode_top', 'check_rates', 'check_l2sp']
+           'encode_top']
 
 # %% ../nbs/20_discriminative_lr.ipynb #b3657dc7
 def layer_groups(model:nn.Module) -> list:
@@ -56,9 +59,9 @@ def discriminative_param_groups(groups, # `[(name, params), ...]` input to outpu
 
 # %% ../nbs/20_discriminative_lr.ipynb #4c083eb6
 def warmup_cosine(step:int, total:int, warmup:float=0.1) -> float:
-    "LR multiplier: linear warm-up over the first `warmup` share of `total` steps, then cosine decay to 0."
+    "LR multiplier: linear warm-up from 0 over the first `warmup` share of `total` steps, then cosine decay to 0 (as `transformers.get_cosine_schedule_with_warmup`)."
     w = max(1, int(warmup * total))
-    if step < w: return (step + 1) / w
+    if step < w: return step / w
     return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - w) / max(1, total - w))))
 
 def slanted_triangular(step:int, total:int, cut_frac:float=0.1, ratio:float=32) -> float:
@@ -71,6 +74,7 @@ def scheduler(opt:torch.optim.Optimizer, total:int, kind:str='warmup_cosine', **
     "A per-step `LambdaLR` scheduler of `kind` ('warmup_cosine' or 'slanted_triangular') over `total` steps."
     fns = dict(warmup_cosine=warmup_cosine, slanted_triangular=slanted_triangular)
     check(kind in fns, f"`kind` must be one of {sorted(fns)}, got {kind!r}")
+    check(isinstance(opt, torch.optim.Optimizer), f"`opt` must be a torch optimizer, got {type(opt).__name__}")
     total = check_positive_int('total', total)
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: fns[kind](s, total, **kwargs))
 
@@ -78,7 +82,9 @@ def scheduler(opt:torch.optim.Optimizer, total:int, kind:str='warmup_cosine', **
 def lr_find(model:nn.Module, dl, start:float=1e-7, end:float=1.0, steps:int=60, beta:float=0.9, loss_fn=F.cross_entropy, param_groups=None):
     "Exponential LR sweep: `(lrs, smoothed_losses, suggestion)`; the model is restored afterwards."
     steps = check_positive_int('steps', steps)
+    check(steps >= 2, f"`steps` must be at least 2 for a sweep, got {steps}")
     check(0 < start < end, f"need 0 < start < end, got start={start}, end={end}")
+    check(0 <= beta < 1, f"`beta` must be in [0, 1), got {beta}")
     state = copy.deepcopy(model.state_dict())
     groups = param_groups or [dict(params=[p for p in model.parameters() if p.requires_grad], lr=1.0)]
     rel = [g['lr'] / groups[-1]['lr'] for g in groups]              # keep discriminative ratios during the sweep
@@ -90,8 +96,9 @@ def lr_find(model:nn.Module, dl, start:float=1e-7, end:float=1.0, steps:int=60, 
         for g, r in zip(opt.param_groups, rel): g['lr'] = lr * r
         try: batch = next(it)
         except StopIteration: it = iter(dl); batch = next(it)
-        xs, y = _to(split_batch(batch), device)
-        loss = loss_fn(forward(model, xs), y)
+        xs, y = split_batch(batch)
+        xs = {k: v.to(device) for k, v in xs.items()} if isinstance(xs, dict) else tuple(x.to(device) for x in xs)
+        loss = loss_fn(forward(model, xs), y.to(device))
         opt.zero_grad(); loss.backward(); opt.step()
         avg = beta * avg + (1 - beta) * loss.item(); sm = avg / (1 - beta ** (i + 1))
         lrs.append(lr); losses.append(sm)
@@ -104,21 +111,25 @@ def lr_find(model:nn.Module, dl, start:float=1e-7, end:float=1.0, steps:int=60, 
 
 # %% ../nbs/20_discriminative_lr.ipynb #272ea85e
 def gradual_unfreeze(model:nn.Module, groups, # `[(name, params), ...]` input to output
-                     train_dl, valid_dl=None, phases:int=None, # default: one phase per group
-                     lr:float=1e-3, decay:float=0.1, epochs_per_phase:int=1, **fit_kwargs):
-    "Phase k trains the last k+1 groups (head first) with discriminative rates; returns the validation losses of all epochs."
+                     train_dl, valid_dl=None, phases:int=None, # default: one phase per group, so every group trains in the end
+                     lr:float=1e-3, decay:float=0.1, epochs_per_phase:int=1,
+                     kind:str='slanted_triangular', # the schedule of each phase: 'slanted_triangular' or 'warmup_cosine'
+                     **fit_kwargs) -> History:
+    "Phase k trains the last k+1 groups (head first) with discriminative rates; returns the `History` of all phases, one after the other."
     groups = list(groups)
+    check(len(groups) > 0, "`groups` is empty: pass `[(name, params), ...]` from input to output")
     phases = check_positive_int('phases', phases or len(groups))
     check(phases <= len(groups), f"`phases`={phases} but there are only {len(groups)} groups to unfreeze")
-    losses = []
+    epochs_per_phase = check_positive_int('epochs_per_phase', epochs_per_phase)
+    hist = History()
     for k in range(phases):
         for i, (_, ps) in enumerate(groups):
             for p in ps: p.requires_grad_(i >= len(groups) - 1 - k)
         opt = torch.optim.AdamW(discriminative_param_groups(groups, lr=lr, decay=decay))
         h = fit(model, train_dl, valid_dl, epochs=epochs_per_phase, opt=opt,
-                sched=scheduler(opt, epochs_per_phase * len(train_dl), 'slanted_triangular'), **fit_kwargs)
-        losses += h.valid_loss
-    return losses
+                sched=scheduler(opt, epochs_per_phase * len(train_dl), kind), **fit_kwargs)
+        for f in ('train_loss', 'valid_loss', 'valid_acc', 'step_loss'): getattr(hist, f).extend(getattr(h, f))
+    return hist
 
 # %% ../nbs/20_discriminative_lr.ipynb #3456a5eb
 def l2sp_penalty(params, alpha:float=0.01):
@@ -131,6 +142,8 @@ def l2sp_penalty(params, alpha:float=0.01):
 # %% ../nbs/20_discriminative_lr.ipynb #4ed2f3b0
 def similarity_retention(before:torch.Tensor, after:torch.Tensor) -> float:
     "Pearson correlation of the pairwise cosine similarities of two embeddings (N, D) of the same N items."
+    check(isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor) and before.ndim == 2 and after.ndim == 2,
+          "`before` and `after` must be 2-d tensors (N items, D dims)")
     check(before.shape[0] == after.shape[0] and before.shape[0] > 2, f"need the same N > 2 items, got {before.shape[0]} and {after.shape[0]}")
     def sims(e):
         e = F.normalize(e.float(), dim=-1); s = e @ e.T
@@ -143,8 +156,16 @@ def prediction_agreement(before_logits:torch.Tensor, after_logits:torch.Tensor) 
     return (before_logits.argmax(-1) == after_logits.argmax(-1)).float().mean().item()
 
 def encode_top(top:nn.Module, H:torch.Tensor, M:torch.Tensor, batch_size:int=128) -> torch.Tensor:
-    "Mean-pooled output of a `TopLayers` model's blocks (its head is skipped) for cached states `H`, mask `M`."
-    with torch.no_grad(): return torch.cat([top.encode(H[i:i+batch_size], M[i:i+batch_size]) for i in range(0, len(H), batch_size)])
+    "Mean-pooled output of a `TopLayers` model's blocks (its head is skipped) for cached states `H`, mask `M`, in eval mode (dropout off)."
+    check(hasattr(top, 'encode'), f"`top` must have an `encode(h, mask)` method (a `TopLayers`), got {type(top).__name__}")
+    check(len(H) == len(M), f"`H` has {len(H)} rows but `M` has {len(M)}")
+    batch_size = check_positive_int('batch_size', batch_size)
+    modes = {m: m.training for m in top.modules()}
+    top.eval()                                     # a meter must not measure dropout noise: after `fit` the model is in train mode
+    try:
+        with torch.no_grad(): return torch.cat([top.encode(H[i:i+batch_size], M[i:i+batch_size]) for i in range(0, len(H), batch_size)])
+    finally:
+        for m, t in modes.items(): m.training = t
 
 # %% ../nbs/20_discriminative_lr.ipynb #8da7cbff
 def check_rates(answer) -> bool:
@@ -154,7 +175,7 @@ def check_rates(answer) -> bool:
     except TypeError: print("Give a list of four numbers, input side first."); return False
     if ok: print(f"Correct: {expected} — each group below the head gets half the rate of the one above."); return True
     if len(answer) == 4 and all(math.isclose(a, e, rel_tol=1e-6) for a, e in zip(answer, expected[::-1])): print("Reversed: the head (last) gets the largest rate.")
-    else: print(f"Not quite: η_l = η·ξ^(L−1−l) with η = 1e-3, ξ = 0.5, L = 4.")
+    else: print("Not quite: η_l = η·ξ^(L−1−l) with η = 1e-3, ξ = 0.5, L = 4.")
     return False
 
 def check_l2sp(fn) -> bool:
