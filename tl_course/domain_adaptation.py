@@ -16,8 +16,14 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import check, check_fraction, check_positive_int, evaluate, make_loader, set_seed
-
+from tl_course.core import (
+    check,
+    check_fraction,
+    check_positive_int,
+    evaluate,
+    make_loader,
+    set_seed,
+)
 
 # %% auto #0
 __all__ = ['MMD_KERNELS', 'DA_METHODS', 'GradReverse', 'grad_reverse', 'dann_lambda', 'coral_loss', 'mmd_bandwidths', 'mmd_loss',
@@ -233,13 +239,16 @@ def proxy_a_distance(fs, ft, dim:int=None, seed:int=0) -> float:
 # %% ../nbs/50_domain_adaptation.ipynb #acf00740
 def to_rgb28(images) -> torch.Tensor:
     "uint8 images (N, H, W) or (N, H, W, 3) -> float (N, 3, 28, 28) in [0, 1]."
-    x = torch.as_tensor(np.asarray(images)).float() / 255.
+    a = np.asarray(images)
+    check(a.ndim == 3 or (a.ndim == 4 and a.shape[-1] == 3), f"`images` must be (N, H, W) or (N, H, W, 3), got shape {a.shape}")
+    x = torch.as_tensor(a).float() / 255.
     x = x[:, None].expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
     return F.interpolate(x, size=(28, 28), mode='bilinear', antialias=True, align_corners=False) if x.shape[-1] != 28 else x.contiguous()
 
 def mnist_m(digits, seed:int=0) -> np.ndarray:
     "MNIST-M-style images: |photo patch − digit| per channel (uint8, N×28×28×3)."
     from tl_course.data import photo_patches
+    check(np.asarray(digits).ndim == 3 and np.asarray(digits).shape[1:] == (28, 28), f"`digits` must be uint8 (N, 28, 28), got shape {np.asarray(digits).shape}")
     patches = photo_patches(len(digits), 28, seed=seed).astype(np.int16)
     return np.abs(patches - np.asarray(digits)[..., None].astype(np.int16)).astype(np.uint8)
 
