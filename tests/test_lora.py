@@ -4,7 +4,9 @@ import torch
 from torch import nn
 from hypothesis import given, settings, strategies as st
 from peft import LoraConfig, get_peft_model
-from tl_course.lora import LoRALinear, add_lora, lora_state_dict, load_lora_state_dict, merge_and_unload, copy_lora_to_peft, lora_param_count
+import pytest
+from peft import PeftModel
+from tl_course.lora import LoRALinear, add_lora, lora_state_dict, load_lora_state_dict, merge_and_unload, copy_lora_to_peft, lora_param_count, save_peft_adapter
 from tl_course.core import count_params
 
 dims = st.integers(1, 24)
@@ -58,3 +60,39 @@ def test_adapter_state_dict_round_trip():
     load_lora_state_dict(b, sd)
     x = torch.randn(3, 8)
     with torch.no_grad(): assert torch.equal(a(x), b(x))
+
+@settings(max_examples=20, deadline=None)
+@given(d=st.integers(2, 24), r=st.integers(1, 8), alpha=st.sampled_from([1, 8, 16]), seed=st.integers(0, 10**6))
+def test_rslora_same_outputs_as_peft(d, r, alpha, seed):
+    torch.manual_seed(seed)
+    base = TwoLayer(d)
+    ours = add_lora(copy.deepcopy(base), ('q', 'v'), r=r, alpha=alpha, use_rslora=True)
+    for m in ours.modules():
+        if isinstance(m, LoRALinear):
+            assert abs(m.scaling - alpha / r ** 0.5) < 1e-12
+            with torch.no_grad(): m.lora_B.normal_()
+    theirs = get_peft_model(copy.deepcopy(base), LoraConfig(r=r, lora_alpha=alpha, target_modules=['q', 'v'], use_rslora=True))
+    copy_lora_to_peft(ours, theirs)                       # also checks that both use the same scale
+    x = torch.randn(4, d)
+    with torch.no_grad(): assert torch.allclose(ours(x), theirs(x), atol=1e-5)
+
+def test_failed_add_lora_leaves_the_model_unchanged():
+    m = TwoLayer(4)
+    for bad in [dict(target_modules='nope'), dict(target_modules=('q',), r=0), dict(target_modules=('q',), alpha=-1),
+                dict(target_modules=('q',), use_rslora='yes'), dict(target_modules=('q',), layers=[0])]:
+        with pytest.raises((ValueError, TypeError)): add_lora(m, **bad)
+        assert all(p.requires_grad for p in m.parameters()) and not any(isinstance(x, LoRALinear) for x in m.modules())
+
+@settings(max_examples=8, deadline=None)
+@given(r=st.integers(1, 6), alpha=st.sampled_from([1, 8, 16]), rslora=st.booleans(), seed=st.integers(0, 10**6))
+def test_peft_format_round_trip_is_bit_identical(tmp_path_factory, r, alpha, rslora, seed):
+    torch.manual_seed(seed)
+    base = TwoLayer(8)
+    ours = add_lora(copy.deepcopy(base), ('q', 'v'), r=r, alpha=alpha, use_rslora=rslora)
+    with torch.no_grad():
+        for m in ours.modules():
+            if isinstance(m, LoRALinear): m.lora_B.normal_()
+    d = save_peft_adapter(ours, tmp_path_factory.mktemp('adapter'))
+    theirs = PeftModel.from_pretrained(copy.deepcopy(base), str(d))
+    x = torch.randn(5, 8)
+    with torch.no_grad(): assert torch.equal(ours(x), theirs(x))

@@ -6,20 +6,32 @@ Docs: https://tl-course.github.io/tl_course/lora.html.md"""
 
 # %% ../nbs/30_lora.ipynb #8661793b
 from __future__ import annotations
-import math, time, copy
+
+import copy
+import math
+import time
 from pathlib import Path
+
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
-from .core import check, check_positive_int, check_fraction, set_seed, count_params, fit, evaluate, make_loader
-from .zoo import mean_pool, lower_states, TopLayers, _additive_mask
+from torch import nn
+
+from tl_course.core import (
+    check,
+    check_fraction,
+    check_positive_int,
+    count_params,
+    fit,
+    make_loader,
+    predict,
+    set_seed,
+)
 
 # %% auto #0
 __all__ = ['lora_param_count', 'LoRALinear', 'add_lora', 'lora_layers', 'lora_state_dict', 'load_lora_state_dict', 'merge_lora',
-           'merge_and_unload', 'unmerge_lora', 'copy_lora_to_peft', 'first_step_update', 'run_config', 'adapter_bytes',
-           'energy_captured', 'rank_r_error', 'BottleneckAdapter', 'AdaptedBlock', 'median_times', 'lora_knobs',
-           'check_bert_base_lora', 'check_delta']
+           'merge_and_unload', 'unmerge_lora', 'copy_lora_to_peft', 'save_peft_adapter', 'first_step_update',
+           'energy_captured', 'rank_r_error', 'BottleneckAdapter', 'AdaptedBlock']
 
 # %% ../nbs/30_lora.ipynb #bd912da2
 def lora_param_count(d_in:int, d_out:int, r:int) -> int:
@@ -29,17 +41,20 @@ def lora_param_count(d_in:int, d_out:int, r:int) -> int:
 
 # %% ../nbs/30_lora.ipynb #e77a019b
 class LoRALinear(nn.Module):
-    "A frozen `nn.Linear` plus a trainable low-rank update (alpha/r)·B·A."
+    "A frozen `nn.Linear` plus a trainable low-rank update (alpha/r)·B·A (alpha/√r with `use_rslora`)."
     def __init__(self, base:nn.Linear, # the pretrained layer; it is frozen
                  r:int=8, # rank of the update
                  alpha:float=16, # scaling numerator: the update is multiplied by alpha/r
-                 dropout:float=0.0): # dropout on the adapter's input only
+                 dropout:float=0.0, # dropout on the adapter's input only
+                 use_rslora:bool=False): # scale by alpha/sqrt(r) (rsLoRA, as peft's `use_rslora=True`) instead of alpha/r
         super().__init__()
         check(isinstance(base, nn.Linear), f"`base` must be an nn.Linear, got {type(base).__name__}", TypeError)
         self.r = check_positive_int('r', r)
         check(isinstance(alpha, (int, float)) and alpha > 0, f"`alpha` should be a positive number but the value passed is {alpha!r}")
         check_fraction('dropout', dropout, 0., 0.99)
-        self.base, self.alpha, self.scaling = base.requires_grad_(False), alpha, alpha / r
+        check(isinstance(use_rslora, bool), f"`use_rslora` must be True or False, got {use_rslora!r}", TypeError)
+        self.base, self.alpha, self.use_rslora = base.requires_grad_(False), alpha, use_rslora
+        self.scaling = alpha / math.sqrt(r) if use_rslora else alpha / r
         self.lora_A = nn.Parameter(torch.empty(r, base.in_features, dtype=base.weight.dtype, device=base.weight.device))
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, r, dtype=base.weight.dtype, device=base.weight.device))
         nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))   # as nn.Linear (and peft) initialise A; B stays zero
@@ -71,7 +86,7 @@ class LoRALinear(nn.Module):
         self.base.weight.data -= self.delta_weight().to(self.base.weight.dtype); self.merged = False
         return self
 
-    def extra_repr(self): return f"r={self.r}, alpha={self.alpha}, merged={self.merged}"
+    def extra_repr(self): return f"r={self.r}, alpha={self.alpha}, rslora={self.use_rslora}, merged={self.merged}"
 
 # %% ../nbs/30_lora.ipynb #af53fbf4
 def _layer_index(name:str):
@@ -81,23 +96,33 @@ def _layer_index(name:str):
 
 def add_lora(model:nn.Module, target_modules=('query', 'value'), r:int=8, alpha:float=16, dropout:float=0.0,
              layers=None, # only blocks with these indices (None: all)
+             use_rslora:bool=False, # scale by alpha/sqrt(r) (rsLoRA) instead of alpha/r
             ) -> nn.Module:
-    "Freeze `model` and wrap the targeted `nn.Linear` layers in `LoRALinear` (in place); returns `model`."
+    "Wrap the targeted `nn.Linear` layers of `model` in `LoRALinear` and freeze the rest (in place); returns `model`. A failed call leaves `model` unchanged."
     check(isinstance(model, nn.Module), f"`model` must be an nn.Module, got {type(model).__name__}", TypeError)
     targets = (target_modules,) if isinstance(target_modules, str) else tuple(target_modules)
-    model.requires_grad_(False)
+    check(len(targets) > 0 and all(isinstance(t, str) for t in targets), f"`target_modules` must be a name or a sequence of names, got {target_modules!r}", TypeError)
+    r = check_positive_int('r', r)
+    check(isinstance(alpha, (int, float)) and alpha > 0, f"`alpha` should be a positive number but the value passed is {alpha!r}")
+    check(isinstance(use_rslora, bool), f"`use_rslora` must be True or False, got {use_rslora!r}", TypeError)
+    check(layers is None or all(isinstance(i, int) for i in layers), f"`layers` must be None or a sequence of block indices, got {layers!r}", TypeError)
     linears = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     chosen = [(n, m) for n, m in linears if n.split('.')[-1] in targets and (layers is None or _layer_index(n) in layers)]
     names = sorted({n.split('.')[-1] for n, _ in linears})
     check(len(chosen) > 0, f"no nn.Linear matches `target_modules`={targets}" + (f" in `layers`={list(layers)}" if layers is not None else '') +
           f"; the model's linear layers are named {names}")
+    model.requires_grad_(False)                        # only now: a failed call above leaves the model as it was
     for n, m in chosen:
         parent_name, _, child = n.rpartition('.')
-        setattr(model.get_submodule(parent_name) if parent_name else model, child, LoRALinear(m, r, alpha, dropout))
+        setattr(model.get_submodule(parent_name) if parent_name else model, child, LoRALinear(m, r, alpha, dropout, use_rslora))
     return model
+
+def _check_module(model):
+    check(isinstance(model, nn.Module), f"`model` must be an nn.Module, got {type(model).__name__}", TypeError)
 
 def lora_layers(model:nn.Module) -> dict:
     "All `LoRALinear` modules of `model` by name."
+    _check_module(model)
     return {n: m for n, m in model.named_modules() if isinstance(m, LoRALinear)}
 
 def lora_state_dict(model:nn.Module) -> dict:
@@ -106,6 +131,7 @@ def lora_state_dict(model:nn.Module) -> dict:
 
 def load_lora_state_dict(model:nn.Module, sd:dict):
     "Load adapter weights saved by `lora_state_dict` into a model with the same adapters."
+    check(isinstance(sd, dict), f"`sd` must be a dict of tensors (from `lora_state_dict`), got {type(sd).__name__}", TypeError)
     own = lora_state_dict(model)
     missing, extra = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
     check(not missing and not extra, f"adapter keys do not match: missing {missing[:3]}, unexpected {extra[:3]}; "
@@ -145,6 +171,30 @@ def copy_lora_to_peft(ours:nn.Module, peft_model:nn.Module, adapter:str='default
             check(math.isclose(pm[n].scaling[adapter], m.scaling), f"{n}: peft scaling {pm[n].scaling[adapter]} != ours {m.scaling}")
     return peft_model
 
+# %% ../nbs/30_lora.ipynb #a2c531d2
+def save_peft_adapter(model:nn.Module, # a model with `LoRALinear` layers (from `add_lora`)
+                      save_dir, # the folder to write (created if needed)
+                      base_model_name_or_path:str=None, # recorded in the config, as peft does
+                     ) -> Path:
+    "Write `model`'s adapters as peft's `save_pretrained` does, so that `PeftModel.from_pretrained(base, save_dir)` loads them."
+    from peft import LoraConfig
+    from safetensors.torch import save_file
+    lays = lora_layers(model)
+    check(len(lays) > 0, "`model` has no LoRA layers: call `add_lora` first")
+    cfgs = {(m.r, m.alpha, m.use_rslora, getattr(m.dropout, 'p', 0.0)) for m in lays.values()}
+    check(len(cfgs) == 1, f"peft's format holds one r/alpha/rslora/dropout per adapter, but the layers use {sorted(cfgs)}")
+    check(not any(m.merged for m in lays.values()), "the adapters are merged into the base weights: `unmerge_lora` before saving")
+    (r, alpha, rslora, p), = cfgs
+    d = Path(save_dir); d.mkdir(parents=True, exist_ok=True)
+    LoraConfig(r=r, lora_alpha=alpha, use_rslora=rslora, lora_dropout=p, target_modules=sorted(lays), bias='none',
+               base_model_name_or_path=base_model_name_or_path).save_pretrained(str(d))
+    sd = {}
+    for n, m in lays.items():
+        sd[f'base_model.model.{n}.lora_A.weight'] = m.lora_A.detach().contiguous()
+        sd[f'base_model.model.{n}.lora_B.weight'] = m.lora_B.detach().contiguous()
+    save_file(sd, str(d / 'adapter_model.safetensors'), metadata={'format': 'pt'})
+    return d
+
 # %% ../nbs/30_lora.ipynb #1728793a
 def first_step_update(base:nn.Linear, x:torch.Tensor, r:int, scale:float, lr:float=1e-3, seed:int=0) -> float:
     "Frobenius norm of ΔW after one AdamW step of a rank-`r` adapter with scale `scale` on `base` (loss: mean squared output)."
@@ -155,19 +205,28 @@ def first_step_update(base:nn.Linear, x:torch.Tensor, r:int, scale:float, lr:flo
     with torch.no_grad(): return lin.delta_weight().norm().item()
 
 # %% ../nbs/30_lora.ipynb #2366be50
-def run_config(model:nn.Module, Htr, Mtr, ytr, Hte, Mte, yte, lr:float, epochs:int=2, bs:int=32, seed:int=0) -> dict:
-    "Train `model` (a `TopLayers`) on cached states; accuracy, trainable parameters and seconds per step."
+def run_config(model:nn.Module, Htr, Mtr, ytr, Hte, Mte, yte, lr:float, epochs:int=2, bs:int=32, seed:int=0,
+               head_lr:float=None, # learning rate of `model.head` (None: `lr`), so that every arm's head learns alike
+              ) -> dict:
+    "Train `model` (a `TopLayers`) on cached states; accuracy, per-item correctness, trainable parameters and seconds per step."
     set_seed(seed)
     dl = make_loader(Htr, Mtr, ytr, batch_size=bs, shuffle=True, seed=seed)
+    head = {id(p) for p in model.head.parameters()} if head_lr is not None else set()
+    groups = [dict(params=[p for p in model.parameters() if p.requires_grad and id(p) not in head], lr=lr),
+              dict(params=[p for p in model.parameters() if p.requires_grad and id(p) in head], lr=head_lr or lr)]
+    opt = torch.optim.AdamW([g for g in groups if g['params']], weight_decay=0.01)
     t = time.time()
-    hist = fit(model, dl, epochs=epochs, lr=lr, progress=False)
+    hist = fit(model, dl, epochs=epochs, opt=opt, progress=False)
     sec_step = (time.time() - t) / (epochs * len(dl))
-    acc = evaluate(model, make_loader(Hte, Mte, yte, batch_size=128))['accuracy']
-    return dict(accuracy=acc, trainable=count_params(model)['trainable'], sec_per_step=sec_step, final_loss=hist.train_loss[-1])
+    correct = (predict(model, make_loader(Hte, Mte, yte, batch_size=128)).argmax(1) == torch.as_tensor(yte)).double().numpy()
+    return dict(accuracy=float(correct.mean()), correct=correct, trainable=count_params(model)['trainable'], sec_per_step=sec_step,
+                final_loss=float(np.mean(hist.train_loss[-len(dl):])), first_loss=float(np.mean(hist.train_loss[:len(dl)])))
 
 def adapter_bytes(model:nn.Module) -> int:
     "Size on disk of the adapter-only safetensors file of `model` (plus its head)."
-    import tempfile, os
+    import os
+    import tempfile
+
     from safetensors.torch import save_file
     sd = {**lora_state_dict(model), **{k: v for k, v in model.state_dict().items() if k.startswith('head.')}}
     with tempfile.TemporaryDirectory() as d:
@@ -203,15 +262,17 @@ class AdaptedBlock(nn.Module):
         return self.adapter(out[0] if isinstance(out, tuple) else out)
 
 # %% ../nbs/30_lora.ipynb #792a674c
-def median_times(fns:dict, n:int=15, warmup:int=2) -> dict:
-    "Median wall time of each function in `fns`, run in alternation `n` times after `warmup` rounds."
+def paired_times(fns:dict, n:int=30, warmup:int=3) -> dict:
+    "Wall time of each function in `fns` over `n` rounds (after `warmup`), run in alternation: one list per function, paired by round."
+    check(isinstance(fns, dict) and fns and all(callable(f) for f in fns.values()), "`fns` must be a non-empty dict of functions")
+    n = check_positive_int('n', n)
     for _ in range(warmup):
         for f in fns.values(): f()
     ts = {k: [] for k in fns}
     for _ in range(n):
         for k, f in fns.items():
             t = time.perf_counter(); f(); ts[k].append(time.perf_counter() - t)
-    return {k: float(np.median(v)) for k, v in ts.items()}
+    return ts
 
 # %% ../nbs/30_lora.ipynb #9c7d7f81
 def lora_knobs(r:int, alpha:float, delta:torch.Tensor, sweep_acc:dict, n_layers:int=3, d:int=384) -> dict:
