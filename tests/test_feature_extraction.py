@@ -32,3 +32,32 @@ def test_fingerprint_of_module_tracks_weights():
     m = tiny('resnet'); k = fingerprint(m)
     with torch.no_grad(): next(m.parameters())[0, 0, 0, 0] += 1
     assert fingerprint(m) != k
+
+def test_block_maps_equal_timm_forward_intermediates():
+    "Every block's map equals what timm's own `forward_intermediates` returns, bit for bit (stem, each stage, conv_head + bn2)."
+    from tl_course.zoo import efficientnet_lite0
+    from tl_course.feature_extraction import block_maps
+    torch.manual_seed(0)
+    m = efficientnet_lite0(pretrained=False).eval(); x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        ours = block_maps(m, x); final, inter = m.forward_intermediates(x, extra_blocks=True)
+    assert list(ours) == ['stem'] + [f'stage{i}' for i in range(len(m.blocks))] + ['head']
+    assert len(inter) == len(ours) - 1
+    for a, b in zip(list(ours.values())[:-1], inter): assert torch.equal(a, b)
+    assert torch.equal(ours['head'], final)
+
+def test_freeze_efficientnet_trains_only_the_classifier():
+    "Feature extraction means what it says: conv_head and its BatchNorm are frozen with the backbone."
+    from tl_course.zoo import efficientnet_lite0
+    from tl_course.feature_extraction import freeze
+    m = freeze(efficientnet_lite0(pretrained=False))
+    trainable = {n for n, p in m.named_parameters() if p.requires_grad}
+    assert trainable == {'classifier.weight', 'classifier.bias'}
+
+def test_image_features_grid_cells_average_to_the_global_pool():
+    from tl_course.zoo import efficientnet_lite0
+    from tl_course.feature_extraction import image_features
+    m = efficientnet_lite0(pretrained=False)
+    X = np.random.default_rng(0).integers(0, 255, (3, 28, 28), dtype=np.uint8)
+    g, p = image_features(m, X, 64, grid=2, progress=False, cache=False), image_features(m, X, 64, progress=False, cache=False)
+    for k in p: assert torch.allclose(g[k].view(3, p[k].shape[1], 4).mean(-1), p[k], atol=1e-5), k

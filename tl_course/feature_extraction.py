@@ -6,27 +6,30 @@ Docs: https://tl-course.github.io/tl_course/feature_extraction.html.md"""
 
 # %% ../nbs/10_feature_extraction.ipynb #7fa56574
 from __future__ import annotations
-import hashlib, json, math, time, copy
-from pathlib import Path
+
+import copy
+import hashlib
+
 import numpy as np
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
-from .core import check, check_positive_int, set_seed, count_params, fit, make_loader, evaluate, cache_dir, frozen_bn_eval, fmt_mean_std, mean_std
-from .zoo import prep_images, mean_pool
+
+from .core import cache_dir, check, check_positive_int, fit, frozen_bn_eval, make_loader, set_seed
+from .zoo import mean_pool, prep_images
 
 # %% auto #0
-__all__ = ['named_blocks', 'freeze_to', 'freeze', 'unfreeze', 'trainable_summary', 'fingerprint', 'cached', 'image_features',
-           'text_features', 'logistic_probe', 'mlp_head', 'small_cnn', 'train_for_steps', 'PartialHead', 'as_gray',
-           'budget_indices', 'check_freeze_n', 'check_cache_key']
+__all__ = ['named_blocks', 'freeze_to', 'freeze', 'unfreeze', 'trainable_summary', 'fingerprint', 'cached', 'block_maps',
+           'image_features', 'text_features', 'logistic_probe', 'mlp_head', 'small_cnn', 'PartialHead', 'as_gray']
 
 # %% ../nbs/10_feature_extraction.ipynb #8e78fb9f
 def named_blocks(model:nn.Module) -> list:
     "`[(name, module), ...]` from input to output for EfficientNet (timm), BERT (transformers) and ResNet (torchvision)."
     if hasattr(model, 'conv_stem') and hasattr(model, 'blocks'):                       # timm EfficientNet
-        return ([('stem', nn.ModuleList([model.conv_stem, model.bn1]))] + [(f'stage{i}', b) for i, b in enumerate(model.blocks)]
-                + [('head', nn.ModuleList([model.conv_head, model.bn2, model.classifier]))])
+        *stages, last = list(model.blocks)    # conv_head + bn2 make the pre-logits features: they close the last stage, the head is the classifier alone
+        return ([('stem', nn.ModuleList([model.conv_stem, model.bn1]))] + [(f'stage{i}', b) for i, b in enumerate(stages)]
+                + [(f'stage{len(stages)}', nn.ModuleList([last, model.conv_head, model.bn2])), ('head', model.classifier)])
     bert = getattr(model, 'bert', model)
     if hasattr(bert, 'embeddings') and hasattr(bert, 'encoder'):                      # BERT / MiniLM
         head = [m for m in (getattr(bert, 'pooler', None), getattr(model, 'classifier', None)) if m is not None]
@@ -48,7 +51,7 @@ def freeze_to(model:nn.Module, n:int, # freeze blocks before index `n` (negative
     return model
 
 def freeze(model:nn.Module, blocks=None) -> nn.Module:
-    "Freeze everything but the last block (the head): feature extraction."
+    "Freeze everything but the last block (the head: for EfficientNet the classifier alone): feature extraction."
     return freeze_to(model, -1, blocks)
 
 def unfreeze(model:nn.Module, blocks=None) -> nn.Module:
@@ -80,7 +83,7 @@ def fingerprint(*objs) -> str:
 
 def cached(key:str, compute, folder:str='features') -> dict:
     "Load the dict of tensors stored under `key`, or `compute()` it and store it (safetensors)."
-    from safetensors.torch import save_file, load_file
+    from safetensors.torch import load_file, save_file
     f = cache_dir(folder)/f"{key}.safetensors"
     if f.exists(): return load_file(f)
     res = compute()
@@ -89,34 +92,42 @@ def cached(key:str, compute, folder:str='features') -> dict:
     return res
 
 # %% ../nbs/10_feature_extraction.ipynb #cccd9768
+def block_maps(model:nn.Module, # a timm EfficientNet
+               x:torch.Tensor, # (B, 3, H, W), already preprocessed
+              ) -> dict:
+    "`{name: map}` for the stem, every stage and `head` (conv_head + bn2, pre-logits), from input to output, in one forward pass."
+    check(hasattr(model, 'blocks') and hasattr(model, 'conv_stem') and hasattr(model, 'bn2'), "`model` must be a timm EfficientNet (see tl_course.zoo.efficientnet_lite0)", TypeError)
+    check(isinstance(x, torch.Tensor) and x.ndim == 4, f"`x` must be a (B, 3, H, W) tensor, got {type(x).__name__} {tuple(getattr(x, 'shape', ()))}")
+    outs = {}
+    def hook(name): return lambda _, __, out: outs.__setitem__(name, out.clone())   # a copy: later layers may work in place
+    mods = [('stem', model.bn1)] + [(f'stage{i}', b) for i, b in enumerate(model.blocks)] + [('head', model.bn2)]
+    hooks = [m.register_forward_hook(hook(n)) for n, m in mods]
+    try: model.forward_features(x)
+    finally:
+        for h in hooks: h.remove()
+    return {n: outs[n] for n, _ in mods}
+
 def image_features(model:nn.Module, # a timm EfficientNet (frozen; run in eval mode)
                    images, # (N, H, W[, 3]) uint8 or float
                    size:int=64, # input side in pixels
                    batch_size:int=128, keep_maps=(), # names of blocks whose full maps to keep, e.g. ('stage5',)
+                   grid:int=1, # pool every map to `grid`×`grid` cells (1: global average pooling)
                    progress:bool=True, cache:bool=True) -> dict:
     "Pooled features of every block (and full maps of `keep_maps`) for `images`, cached on disk."
     check(hasattr(model, 'blocks') and hasattr(model, 'conv_stem'), "`model` must be a timm EfficientNet (see tl_course.zoo.efficientnet_lite0)", TypeError)
-    size, batch_size = check_positive_int('size', size), check_positive_int('batch_size', batch_size)
+    size, batch_size, grid = check_positive_int('size', size), check_positive_int('batch_size', batch_size), check_positive_int('grid', grid)
     images = np.asarray(images)
-    key = 'img-' + fingerprint(model, images, size, tuple(keep_maps), 'mean=std=0.5,bilinear')
+    key = 'img-' + fingerprint(model, images, size, tuple(keep_maps), 'mean=std=0.5,bilinear', *([f'grid={grid}'] if grid != 1 else []))
     def compute():
         model.eval()
         outs = {}
-        def hook(name):
-            def f(_, __, out):
-                outs.setdefault(name, []).append(out.mean((2, 3)))
-                if name in keep_maps: outs.setdefault(name + '_map', []).append(out)
-            return f
-        hooks = [model.bn1.register_forward_hook(hook('stem'))] + [b.register_forward_hook(hook(f'stage{i}')) for i, b in enumerate(model.blocks)] \
-              + [model.bn2.register_forward_hook(hook('head'))]
-        try:
-            with torch.no_grad():
-                dev = next(model.parameters()).device
-                for i in tqdm(range(0, len(images), batch_size), disable=not progress, leave=False, desc='features'):
-                    model.forward_features(prep_images(images[i:i+batch_size], size).to(dev))
-        finally:
-            for h in hooks: h.remove()
-        return {k: torch.cat(v).cpu() for k, v in outs.items()}
+        with torch.no_grad():
+            dev = next(model.parameters()).device
+            for i in tqdm(range(0, len(images), batch_size), disable=not progress, leave=False, desc='features'):
+                for name, m in block_maps(model, prep_images(images[i:i+batch_size], size).to(dev)).items():
+                    outs.setdefault(name, []).append((m.mean((2, 3)) if grid == 1 else F.adaptive_avg_pool2d(m, grid).flatten(1)).cpu())
+                    if name in keep_maps: outs.setdefault(name + '_map', []).append(m.cpu())
+        return {k: torch.cat(v) for k, v in outs.items()}
     res = cached(key, compute) if cache else compute()
     names = ['stem'] + [f'stage{i}' for i in range(len(model.blocks))] + ['head']
     return {k: res[k] for k in sorted(res, key=lambda k: (k.endswith('_map'), names.index(k.removesuffix('_map'))))}   # input to output
@@ -142,8 +153,8 @@ def text_features(model:nn.Module, tokenizer, texts, max_length:int=48, batch_si
 def logistic_probe(Xtr, ytr, Xte, yte, C:float=1.0) -> float:
     "Test accuracy of a standardised logistic regression trained on features `Xtr`."
     from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
     from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
     Xtr, Xte = np.asarray(Xtr, dtype=np.float64), np.asarray(Xte, dtype=np.float64)
     check(len(Xtr) == len(ytr), f"`Xtr` has {len(Xtr)} rows but `ytr` has {len(ytr)}")
     check(len(np.unique(ytr)) > 1, "`ytr` has a single class: a probe needs at least two")
@@ -160,13 +171,23 @@ def small_cnn(n_classes:int=10) -> nn.Module:
                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(7), nn.Flatten(),
                          nn.Dropout(0.25), nn.Linear(32 * 7 * 7, check_positive_int('n_classes', n_classes)))
 
-def train_for_steps(model:nn.Module, X, y, steps:int=200, lr:float=1e-3, bs:int=32, seed:int=0, Xte=None, yte=None, min_epochs:int=3) -> float:
-    "Train `model` with AdamW for about `steps` steps (and at least `min_epochs` epochs) on `(X, y)`; test accuracy on `(Xte, yte)`."
+
+# %% ../nbs/10_feature_extraction.ipynb #c1a9e0f3
+def train_steps(model:nn.Module, X, y, # inputs and labels
+                steps:int=300, lr:float=1e-3, bs:int=32, seed:int=0,
+                valid=None, # `(X_valid, y_valid)`, scored `chunks` times along the way
+                chunks:int=4):
+    "Train `model` with AdamW for exactly `steps` optimiser steps (batches drawn with replacement); returns `fit`'s History."
+    from torch.utils.data import DataLoader, RandomSampler, TensorDataset
+    steps, bs, chunks = check_positive_int('steps', steps), check_positive_int('bs', bs), check_positive_int('chunks', chunks)
+    check(steps % chunks == 0, f"`steps`={steps} must be a multiple of `chunks`={chunks}")
+    X, y = torch.as_tensor(X), torch.as_tensor(np.asarray(y))
+    check(len(X) == len(y) and len(y) > 0, f"`X` has {len(X)} rows but `y` has {len(y)}")
     set_seed(seed)
-    bs = min(bs, len(y))
-    dl = make_loader(X, torch.as_tensor(y), batch_size=bs, shuffle=True, seed=seed)
-    fit(model, dl, epochs=max(min_epochs, round(steps / len(dl))), lr=lr, progress=False)
-    return evaluate(model, make_loader(Xte, torch.as_tensor(yte), batch_size=512))['accuracy']
+    bs = min(bs, len(y)); ds = TensorDataset(X, y)
+    dl = DataLoader(ds, batch_size=bs, sampler=RandomSampler(ds, replacement=True, num_samples=steps // chunks * bs, generator=torch.Generator().manual_seed(seed)))
+    vdl = make_loader(torch.as_tensor(valid[0]), torch.as_tensor(np.asarray(valid[1])), batch_size=512) if valid is not None else None
+    return fit(model, dl, vdl, epochs=chunks, lr=lr, progress=False)
 
 # %% ../nbs/10_feature_extraction.ipynb #a4423672
 class PartialHead(nn.Module):
