@@ -84,8 +84,13 @@ def prep_images(images, # array or tensor (N, H, W) grayscale or (N, H, W, 3) RG
     check(x.ndim in (3, 4), f"`images` must be (N, H, W) or (N, H, W, 3), got shape {tuple(x.shape)}")
     if x.ndim == 3: x = x[..., None].expand(*x.shape, 3)
     check(x.shape[-1] == 3, f"`images` must have 3 channels last, got shape {tuple(x.shape)}")
-    x = x.permute(0, 3, 1, 2).float()
-    if x.max() > 1.5: x = x / 255.                    # uint8 range -> [0, 1]
+    if x.dtype == torch.uint8: x = x.float() / 255.    # the dtype says the range, not the values
+    else:
+        check(x.is_floating_point(), f"`images` must be uint8 in [0, 255] or float in [0, 1], got dtype {x.dtype}", TypeError)
+        lo, hi = float(x.min()), float(x.max())
+        check(lo >= -1e-3 and hi <= 1 + 1e-3, f"float `images` must lie in [0, 1], got values in [{lo:.3g}, {hi:.3g}]: divide uint8-range floats by 255 (or pass uint8)")
+        x = x.float()
+    x = x.permute(0, 3, 1, 2)
     x = F.interpolate(x, size=(size, size), mode='bilinear', antialias=True, align_corners=False)
     m, s = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
     return (x - m) / s                                # (N, 3, size, size)
@@ -307,8 +312,9 @@ TINY = {'efficientnet': _tiny_efficientnet, 'bert': _tiny_bert, 'llama': _tiny_l
 def tiny(arch:str, seed:int=0, **kwargs) -> nn.Module:
     "A small randomly initialised model of architecture `arch` for unit tests."
     check(arch in TINY, f"`arch` must be one of {sorted(TINY)}, got {arch!r}")
-    torch.manual_seed(seed)
-    return TINY[arch](**kwargs).eval()
+    with torch.random.fork_rng(devices=[]):           # seeded without touching the caller's global RNG
+        torch.manual_seed(seed)
+        return TINY[arch](**kwargs).eval()
 
 # %% ../nbs/01_zoo.ipynb #8918859e
 from torch.utils._python_dispatch import TorchDispatchMode
