@@ -9,7 +9,7 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 NBDEV_WORKERS ?= 2
 OFFLINE_ENV := HF_HUB_OFFLINE=1 TL_COURSE_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline TL_COURSE_NET_LOG=$(CURDIR)/test-artifacts/network.log
 
-.PHONY: install course test nbs docs katex pytest chromium clean colab-check
+.PHONY: lint install course test nbs docs katex pytest chromium clean colab-check
 
 $(BIN)/activate:
 	python3 -m venv $(VENV)
@@ -65,6 +65,7 @@ pytest: install chromium
 test: install chromium
 	$(BIN)/nbdev-export
 	@if [ -n "$$CI" ] && ! git diff --quiet -- tl_course 2>/dev/null; then echo "tl_course/ differs from the notebooks: run nbdev-export and commit"; git diff --stat -- tl_course; exit 1; fi
+	$(BIN)/ruff check tl_course
 	mkdir -p test-artifacts && rm -f test-artifacts/network.log
 	$(OFFLINE_ENV) $(BIN)/nbdev-test --n-workers $(NBDEV_WORKERS) --timing
 	@if [ -s test-artifacts/network.log ]; then echo "notebooks tried to use the network:"; cat test-artifacts/network.log; exit 1; fi
@@ -73,3 +74,6 @@ test: install chromium
 
 clean:
 	rm -rf _docs _proc test-artifacts
+
+lint: install
+	$(BIN)/ruff check tl_course

@@ -6,13 +6,17 @@ Docs: https://tl-course.github.io/tl_course/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #bb9d3cc7
 from __future__ import annotations
-import re, math
+
+import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
-from .core import check, check_positive_int, check_fraction
-from .zoo import package_dir, hub_available
+
+from .core import check, check_fraction, check_positive_int
+from .zoo import hub_available, package_dir
 
 # %% auto #0
 __all__ = ['DIGITS', 'TEXTURES', 'PARTIES', 'TORCHVISION_DATASETS', 'HF_DATASETS', 'Split', 'per_class_indices', 'make_split',
@@ -216,6 +220,8 @@ def hf_dataset(name:str, split:str='train', **kwargs):
     if not hub_available():
         raise DatasetUnavailable(f"`{name}` is on the Hugging Face hub, which cannot be reached here "
                                  f"(offline, or HF_HUB_OFFLINE is set). On the laptop track use tl_course.data.{alt}.")
-    try: import datasets
-    except ImportError: raise ModuleNotFoundError("hf_dataset needs the `datasets` package: `pip install datasets`") from None
+    try:
+        import datasets
+    except ImportError:
+        raise ModuleNotFoundError("hf_dataset needs the `datasets` package: `pip install datasets`") from None
     return datasets.load_dataset(name, split=split, **kwargs)

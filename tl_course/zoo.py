@@ -6,14 +6,21 @@ Docs: https://tl-course.github.io/tl_course/zoo.html.md"""
 
 # %% ../nbs/01_zoo.ipynb #7bb2cf3a
 from __future__ import annotations
-import os, re, copy, socket, importlib.util
+
+import copy
+import importlib.util
+import os
+import re
+import socket
 from pathlib import Path
-import torch
-from torch import nn
-import torch.nn.functional as F
+
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 from tqdm.auto import tqdm
-from .core import check, check_positive_int, cache_dir
+
+from .core import cache_dir, check, check_positive_int
 
 # %% auto #0
 __all__ = ['EFFNET_LITE0_DEPTHS', 'EFFNET_MEAN', 'EFFNET_STD', 'SMOLLM2_GGUF', 'LAPTOP_MODELS', 'HUB_MODELS', 'SMOKE_ENV', 'TINY',
@@ -256,7 +263,7 @@ def _offline_msg(name):
 def _load_hub(name, **kwargs):
     lib = HUB_MODELS[name][0]
     if lib == 'torchvision':
-        from torchvision.models import resnet50, ResNet50_Weights
+        from torchvision.models import ResNet50_Weights, resnet50
         return resnet50(weights=ResNet50_Weights.IMAGENET1K_V2, **kwargs).eval()
     if lib == 'transformers':
         from transformers import AutoModel, AutoTokenizer
@@ -299,7 +306,7 @@ def _tiny_llama(num_classes=None):
     return LlamaForCausalLM(cfg)
 
 def _tiny_resnet(num_classes=10):
-    from torchvision.models.resnet import ResNet, BasicBlock
+    from torchvision.models.resnet import BasicBlock, ResNet
     return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=num_classes)
 
 def _tiny_clip(num_classes=None):
@@ -319,6 +326,7 @@ def tiny(arch:str, seed:int=0, **kwargs) -> nn.Module:
 # %% ../nbs/01_zoo.ipynb #8918859e
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
+
 
 class DeviceMixCheck(TorchDispatchMode):
     "Dispatch mode that raises `RuntimeError` when an op mixes tensors on different devices (0-d CPU scalars and CPU indices allowed)."
