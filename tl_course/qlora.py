@@ -19,8 +19,7 @@ __all__ = ['NF4_OFFSET', 'CODEBOOKS', 'FORMATS', 'nf4_codebook', 'fp4_codebook',
            'quantize_blockwise_4bit', 'pack_4bit', 'unpack_4bit', 'dequantize_blockwise_4bit', 'zero_code',
            'compare_with_bnb', 'dynamic_map', 'double_quantize', 'double_dequantize', 'bits_per_param',
            'compare_double_quant_with_bnb', 'MatMul4bit', 'Linear4bit', 'quantize_model', 'weight_bytes', 'merge_qlora',
-           'quantize_roundtrip', 'relative_error', 'quantized_weights', 'quant_knobs', 'check_total_bits',
-           'check_my_nf4']
+           'quantize_roundtrip', 'relative_error', 'quantized_weights', 'quant_knobs']
 
 # %% ../nbs/40_qlora.ipynb #1bd5b37e
 NF4_OFFSET = 0.9677083  # 1 - (1/30 + 1/32)/2 = 0.96770833..., rounded as bitsandbytes rounds it
@@ -288,6 +287,25 @@ def check_total_bits(answer:float) -> bool:
     if abs(answer - 4.5) < 5e-3: print("That is without double quantization: the float32 absmax per 64 weights is itself quantized to 8 bits."); return False
     if abs(answer - 4) < 1e-6: print("Remember the constants: one absmax per block of 64 weights."); return False
     print(f"Not quite ({answer}). Count 4 bits per weight, 8 bits per 64 weights, 32 bits per 64·256 weights."); return False
+
+def _table_error(w, table, blocksize):
+    b = _blocks(w.reshape(-1).float(), blocksize); am = b.abs().max(1, keepdim=True).values.clamp(min=1e-38)
+    q = table[nearest_code((b / am).reshape(-1), table)].view_as(b) * am
+    return ((q - b).norm() / b.norm()).item()
+
+def check_af4(blocksizes, w:torch.Tensor=None) -> bool:
+    "Exercise 3: the block sizes among 64 and 1024 at which AF4 has a lower relative error than NF4 on SmolLM2's layer 10 down_proj (or `w`)."
+    check(isinstance(blocksizes, (list, tuple, set)), f"`blocksizes` must be a list of block sizes (possibly empty), got {blocksizes!r}")
+    import bitsandbytes.functional as bnbF
+    if w is None:
+        from tl_course.zoo import smollm2
+        w = smollm2()[0].model.layers[10].mlp.down_proj.weight.detach()
+    af4 = bnbF.get_4bit_type('af4', device='cpu')
+    errs = {bs: (_table_error(w, codebook('nf4'), bs), _table_error(w, af4, bs)) for bs in (64, 1024)}
+    better = [bs for bs, (e_nf, e_af) in errs.items() if e_af < e_nf]
+    detail = '; '.join(f"block {bs}: NF4 {a:.4f}, AF4 {b:.4f}" for bs, (a, b) in errs.items())
+    if sorted(set(blocksizes)) == sorted(better): print(f"Correct: {detail}."); return True
+    print(f"Not quite: {detail}. Compute both errors at each block size before deciding."); return False
 
 def check_my_nf4(fn) -> bool:
     "Exercise 2: `fn(block)` must return the NF4 codes and absmax bitsandbytes computes."
