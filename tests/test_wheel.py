@@ -10,7 +10,7 @@ DEV_ONLY = ('nbdev', 'execnb', 'jupyterlab', 'notebook', 'pytest', 'hypothesis',
 def readme_example() -> str:
     "The Python block under the README's 'Use it in your own project' heading."
     text = (ROOT/'README.md').read_text()
-    m = re.search(r'^## Use it in your own project\n(.*?)(?=^## )', text, re.S | re.M)
+    m = re.search(r'^## Use it in your own project\n(.*?)(?=^## |\Z)', text, re.S | re.M)
     assert m, "README.md has no '## Use it in your own project' section"
     blocks = re.findall(r'```python\n(.*?)```', m.group(1), re.S)
     assert len(blocks) == 1, f"expected one python block in that section, found {len(blocks)}"
@@ -40,18 +40,17 @@ def test_readme_example_in_fresh_venv(wheel, tmp_path):
     r = subprocess.run([str(py), '-m', 'pip', 'install', '-q', '--no-deps', '--no-index', str(wheel)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     site = Path(subprocess.check_output([str(py), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], text=True).strip())
-    # the runtime dependencies come from this environment's site-packages (installing torch & co. again would take minutes);
-    # its editable install of tl_course is not visible there (.pth files of an added path are not processed), and the
-    # dev-only packages are blocked, so the import fails if the library needs any of them
-    (site/'_deps_from_course_env.pth').write_text(sysconfig.get_paths()['purelib'] + '\n')
-    (site/'_block_dev.py').write_text(
-        "import sys\nclass _Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        f"        if name.split('.')[0] in {DEV_ONLY!r}: raise ImportError(f'{{name}} is a dev-only package: the library must not need it')\n"
-        "sys.meta_path.insert(0, _Block())\n")
-    (site/'_block_dev.pth').write_text('import _block_dev\n')
+    # The runtime dependencies come from this environment (installing torch & co. again would take minutes), through a
+    # folder of links to its site-packages without the dev-only packages and without the course's own editable install:
+    # importing the library fails here if it needs any of them.
+    deps = tmp_path/'deps'; deps.mkdir()
+    hidden = re.compile(r'^(_?(' + '|'.join(DEV_ONLY) + r')([-_.].*)?|__editable__.*|tl_course.*|.*\.pth)$', re.I)
+    for e in Path(sysconfig.get_paths()['purelib']).iterdir():
+        if not hidden.match(e.name): (deps/e.name).symlink_to(e)
+    (site/'_deps_from_course_env.pth').write_text(str(deps) + '\n')
     example = tmp_path/'my_project.py'
-    example.write_text("import tl_course, pathlib\nassert str(pathlib.Path(tl_course.__file__).resolve()).startswith(" + repr(str(site.resolve())) +
+    example.write_text("import importlib.util, pathlib\nassert importlib.util.find_spec('nbdev') is None and importlib.util.find_spec('jupyterlab') is None\n"
+                       "import tl_course\nassert str(pathlib.Path(tl_course.__file__).resolve()).startswith(" + repr(str(site.resolve())) +
                        "), tl_course.__file__\n" + readme_example())
     r = subprocess.run([str(py), str(example)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]

@@ -99,7 +99,7 @@ def _out_text(o) -> str:
     if o.get('output_type') == 'stream': return ''.join(o['text'])
     d = o.get('data', {})
     for k in ('text/markdown', 'text/plain'):
-        if k in d: return ''.join(d[k])
+        if d.get(k): return ''.join(d[k])
     return ''
 
 def readme_from(nb_path:Path) -> str:
@@ -119,9 +119,26 @@ def readme_from(nb_path:Path) -> str:
             for o in c.get('outputs', []):
                 t = _out_text(o).strip()
                 if not t: continue
-                md = 'text/markdown' in o.get('data', {})
+                md = bool(o.get('data', {}).get('text/markdown'))
                 lines += ([t, ''] if md else ['```', t, '```', ''])
     return '\n'.join(lines).rstrip() + '\n'
+
+def _only_doc_cells_run():
+    """nbdev's docs step re-executes every cell that contains an import anywhere (even inside a function or next to an
+    experiment), so a chapter's experiment cells would run again, slowly, out of order and without the variables they need.
+    Here it runs what the pages need fresh — exported cells, `show_doc` cells and cells made only of imports — and every
+    other cell keeps the outputs its notebook saved (the site shows the laptop track's saved outputs by design)."""
+    import ast
+    import nbdev.processors as P
+    if getattr(P._do_eval, '_course', False): return
+    orig = P._do_eval
+    def _do_eval(cell):
+        if not orig(cell): return None
+        if cell.directives_.keys() & {'export', 'exports', 'exporti', 'exec_doc'}: return True
+        trees = cell.parsed_()
+        return True if P._show_docs(trees) or all(isinstance(t, (ast.Import, ast.ImportFrom)) for t in trees) else None
+    _do_eval._course = True
+    P._do_eval = _do_eval
 
 def build(out:Path, readme:bool=True):
     os.chdir(ROOT)
@@ -135,6 +152,7 @@ def build(out:Path, readme:bool=True):
     from nbdev.serve import proc_nbs
     from nbdev.config import get_config
     import nbdev.doclinks
+    _only_doc_cells_run()
     refresh_quarto_yml()
     nbdev.doclinks._build_modidx()
     proc = Path(proc_nbs(get_config().nbs_path, n_workers=0))
