@@ -18,8 +18,7 @@ from .core import check, check_positive_int
 
 # %% auto #0
 __all__ = ['GIB', 'GPUS', 'CUDA_OVERHEAD_GIB', 'ENCODER_TYPES', 'METHODS', 'OPTIMIZERS', 'CONFIGS', 'VISION', 'HEADS',
-           'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan', 'plan', 'measure_cpu', 'main', 'check_adam_gib',
-           'check_fits']
+           'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan', 'plan', 'measure_cpu', 'main']
 
 # %% ../nbs/41_memory.ipynb #b36dde71
 class MemoryTrace(TorchDispatchMode):
