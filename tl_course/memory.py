@@ -6,14 +6,23 @@ Docs: https://tl-course.github.io/tl_course/memory.html.md"""
 
 # %% ../nbs/41_memory.ipynb #6ba505be
 from __future__ import annotations
-import copy, json, os, re, subprocess, sys, weakref
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+import weakref
 from dataclasses import dataclass
+
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.weak import WeakIdKeyDictionary
+
 from .core import check, check_positive_int
 
 # %% auto #0
@@ -73,6 +82,7 @@ def _qwen25_05b():
 
 def _smollm2_config():
     from transformers import AutoConfig
+
     from tl_course.core import cache_dir
     from tl_course.zoo import smollm2
     d = cache_dir('smollm2-135m-instruct')
@@ -81,6 +91,7 @@ def _smollm2_config():
 
 def _minilm_config():
     from transformers import AutoConfig
+
     from tl_course.zoo import minilm_dir
     return AutoConfig.from_pretrained(minilm_dir())
 
@@ -101,7 +112,7 @@ VISION = {'resnet50': lambda n: __import__('torchvision').models.resnet50(num_cl
 
 def _build(model_or_config, device, dtype, n_classes):
     "The model on `device` in `dtype` and its kind ('causal', 'encoder' or 'vision')."
-    from transformers import PretrainedConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, PretrainedConfig
     src = model_or_config
     if isinstance(src, str):
         check(src in CONFIGS or src in VISION, f"unknown model {src!r}: pass a transformers config, an nn.Module, or one of {sorted(CONFIGS) + sorted(VISION)}", KeyError)
@@ -178,10 +189,11 @@ def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224,
 
 from contextlib import contextmanager
 
+
 @contextmanager
 def _attention_backends(device='cpu'):
     "Prefer fused attention (as GPUs and CPUs do); on 'meta', route unmasked attention to the fused op, which PyTorch would otherwise expand into the math path (T×T scores). Everything patched is put back on exit, error or not."
-    from torch.nn.attention import sdpa_kernel, SDPBackend
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     check(hasattr(torch.ops.aten, '_scaled_dot_product_flash_attention_for_cpu'),
           f"the planner routes attention on the meta device to aten._scaled_dot_product_flash_attention_for_cpu, which torch {torch.__version__} lacks (torch>=2.3 has it)", RuntimeError)
     orig = F.scaled_dot_product_attention
@@ -190,8 +202,10 @@ def _attention_backends(device='cpu'):
             return orig(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
         if k.shape[1] != q.shape[1]: k, v = (t.repeat_interleave(q.shape[1] // t.shape[1], 1) for t in (k, v))
         return torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, k, v, dropout_p, is_causal, scale=scale)[0]
-    try: from transformers import masking_utils
-    except ImportError: masking_utils = None                   # transformers before masking_utils never inspect position ids
+    try:
+        from transformers import masking_utils
+    except ImportError:                                        # transformers before masking_utils never inspect position ids
+        masking_utils = None
     find_packed = getattr(masking_utils, 'find_packed_sequence_indices', None)
     with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]):
         try:

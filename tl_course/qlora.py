@@ -6,10 +6,13 @@ Docs: https://tl-course.github.io/tl_course/qlora.html.md"""
 
 # %% ../nbs/40_qlora.ipynb #4f82a22f
 from __future__ import annotations
+
 import math
+
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
+
 from .core import check, check_positive_int
 from .lora import lora_layers
 from .memory import HEADS
