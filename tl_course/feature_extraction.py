@@ -21,7 +21,7 @@ from .zoo import mean_pool, prep_images
 
 # %% auto #0
 __all__ = ['named_blocks', 'freeze_to', 'freeze', 'unfreeze', 'trainable_summary', 'fingerprint', 'cached', 'block_maps',
-           'image_features', 'text_features', 'logistic_probe', 'mlp_head', 'small_cnn', 'PartialHead', 'as_gray']
+           'image_features', 'text_features', 'logistic_probe', 'mlp_head', 'small_cnn', 'PartialHead']
 
 # %% ../nbs/10_feature_extraction.ipynb #8e78fb9f
 def named_blocks(model:nn.Module) -> list:
@@ -198,6 +198,7 @@ class PartialHead(nn.Module):
         self.fc = nn.Linear(effnet.num_features, check_positive_int('n_classes', n_classes))
     def forward(self, x): return self.fc(self.bn2(self.conv_head(self.stage(x))).mean((2, 3)))   # (B, n_classes)
 
+# %% ../nbs/10_feature_extraction.ipynb #3b6ef840
 def as_gray(X, size:int=28) -> torch.Tensor:
     "uint8 grey images (N, H, W) as normalised 1×`size`×`size` tensors for `small_cnn`."
     x = torch.as_tensor(np.asarray(X)).float()[:, None] / 255.

@@ -29,8 +29,8 @@ from tl_course.core import (
 
 # %% auto #0
 __all__ = ['lora_param_count', 'LoRALinear', 'add_lora', 'lora_layers', 'lora_state_dict', 'load_lora_state_dict', 'merge_lora',
-           'merge_and_unload', 'unmerge_lora', 'copy_lora_to_peft', 'save_peft_adapter', 'first_step_update',
-           'energy_captured', 'rank_r_error', 'BottleneckAdapter', 'AdaptedBlock']
+           'merge_and_unload', 'unmerge_lora', 'copy_lora_to_peft', 'save_peft_adapter', 'energy_captured',
+           'rank_r_error', 'BottleneckAdapter', 'AdaptedBlock']
 
 # %% ../nbs/30_lora.ipynb #bd912da2
 def lora_param_count(d_in:int, d_out:int, r:int) -> int:
