@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from hypothesis import given, settings, strategies as st
 from tl_course.qlora import (compare_with_bnb, compare_double_quant_with_bnb, Linear4bit, quantize_model, merge_qlora,
-                             quantize_blockwise_4bit, pack_4bit, unpack_4bit, bits_per_param)
+                             quantize_blockwise_4bit, dequantize_blockwise_4bit, pack_4bit, unpack_4bit, bits_per_param)
 from tl_course.lora import LoRALinear, add_lora
 
 logging.getLogger('bitsandbytes').setLevel(logging.ERROR)
@@ -17,7 +17,17 @@ def test_bit_exact_with_bitsandbytes(rows, cols, scale, quant_type, outlier, see
     w = torch.randn(rows, cols, generator=g) * scale
     if outlier: w.view(-1)[torch.randint(0, w.numel(), (1,), generator=g)] *= 50     # one outlier
     r = compare_with_bnb(w, quant_type)
-    assert r['packed_equal'] and r['absmax_equal'] and r['dequant_equal'], r
+    assert r['packed_equal'] and r['absmax_equal'], r
+    if not r['dequant_equal']:
+        # bitsandbytes 0.50's CPU C kernel mis-scales the partial last block of some 2-D shapes (found here: 5×16, blocksize 64,
+        # max diff 0.84; 10×8 and 1×80 are fine); its own generic PyTorch kernel, which the CPU backend uses for odd widths, agrees with ours
+        import bitsandbytes.functional as bnbF
+        from bitsandbytes.backends.default.ops import _dequantize_4bit_compute
+        from bitsandbytes.backends.utils import _get_4bit_code
+        q_ref, st = bnbF.quantize_4bit(w.contiguous(), blocksize=64, quant_type=quant_type)
+        generic = _dequantize_4bit_compute(q_ref.reshape(-1), st.absmax, _get_4bit_code(quant_type, w.device), 64, tuple(w.shape), torch.float32)
+        codes, absmax = quantize_blockwise_4bit(w, quant_type)
+        assert torch.equal(dequantize_blockwise_4bit(codes, absmax, w.shape, quant_type), generic), r
 
 @settings(max_examples=20, deadline=None)
 @given(n_rows=st.integers(64, 600), seed=st.integers(0, 10**6))

@@ -40,8 +40,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_BATCHES, MAX_STEPS = 2, 2
-os.environ['TL_COURSE_SMOKE'] = '1'
-os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
 
 # ---------------------------------------------------------------- cell selection
 FLAG_RE = re.compile(r'^\s*#\|\s*(.*)$')
@@ -299,7 +297,9 @@ def _shrink_clip_cfg(cfg):
     return cfg
 
 def install_standins():
-    "Patch the hub-facing APIs with stand-ins (see the module docstring)."
+    "Patch the hub-facing APIs with stand-ins (see the module docstring), and turn on the notebooks' one size switch."
+    os.environ['TL_COURSE_SMOKE'] = '1'                  # here, not at import: importing the module (tests do) must change nothing
+    os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
     global CPU_ONLY
     import torch, torchvision, torchvision.datasets as tvd, torch.utils.data as tud, urllib.request
     import transformers, datasets, open_clip, open_clip.factory as ocf
