@@ -165,6 +165,7 @@ def evaluate(model:nn.Module, dl:DataLoader, loss_fn=F.cross_entropy, device=Non
         for batch in dl:
             xs, y = _to(split_batch(batch), device)
             logits = forward(model, xs)
+            _check_targets(logits, y, loss_fn)
             tot_loss += loss_fn(logits, y).item() * len(y)
             correct += (logits.argmax(-1) == y).sum().item(); n += len(y)
     model.train(was_training)
@@ -261,7 +262,7 @@ def fit(model:nn.Module, # the model; only parameters with `requires_grad` are t
             xs, y = _to(split_batch(batch), device)
             with torch.autocast(device.type, dtype=dt or torch.float32, enabled=dt is not None):
                 logits = forward(model, xs)
-                if epoch == 0 and i == 0: _check_targets(logits, y, loss_fn)
+                if epoch == 0: _check_targets(logits, y, loss_fn)   # every batch of the first pass: a bad label may sit anywhere
                 loss = loss_fn(logits.float() if dt is not None and torch.is_tensor(logits) else logits, y)
                 total = loss + extra_loss(model) if extra_loss is not None else loss
             if not torch.isfinite(total): _stop(f"non-finite loss ({total.item()})", epoch, i)
