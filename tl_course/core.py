@@ -375,8 +375,9 @@ def measured_band(value:float, # a computed quantity (e.g. a planned peak memory
     e = _finite_array('rel_errors', rel_errors)
     check(len(e) >= 3, f"need at least 3 validation errors, got {len(e)}")
     check((e > -1).all(), "`rel_errors` must be > -1 (relative errors of a prediction against a measurement)")
-    # plan = measured * (1 + err)  =>  the true value lies in value / (1 + err) over the observed errors
-    vals = value / (1 + e)
+    # plan = measured * (1 + err)  =>  the true value lies in value / (1 + err) over the observed errors;
+    # the band always holds `value` itself (error 0), so a method validated with errors of one sign is not shifted off its own answer
+    vals = np.append(value / (1 + e), value)
     lo, hi = float(vals.min()), float(vals.max())
     return dict(effect_label=label, effect=float(value), lo=lo, hi=hi, n=int(len(e)), unit=unit,
                 threshold=float(threshold), side=side, verdict=verdict_of(lo, hi, threshold, side))
