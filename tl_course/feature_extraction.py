@@ -176,27 +176,34 @@ def small_cnn(n_classes:int=10) -> nn.Module:
 def train_steps(model:nn.Module, X, y, # inputs and labels
                 steps:int=300, lr:float=1e-3, bs:int=32, seed:int=0,
                 valid=None, # `(X_valid, y_valid)`, scored `chunks` times along the way
-                chunks:int=4):
-    "Train `model` with AdamW for exactly `steps` optimiser steps (batches drawn with replacement); returns `fit`'s History."
+                chunks:int=4,
+                patience:int=None): # stop once the validation loss has not improved for this many checkpoints, and keep the best weights
+    "Train `model` with AdamW for at most `steps` optimiser steps (batches drawn with replacement); returns `fit`'s History."
     from torch.utils.data import DataLoader, RandomSampler, TensorDataset
     steps, bs, chunks = check_positive_int('steps', steps), check_positive_int('bs', bs), check_positive_int('chunks', chunks)
     check(steps % chunks == 0, f"`steps`={steps} must be a multiple of `chunks`={chunks}")
+    check(patience is None or valid is not None, "`patience` needs `valid`: early stopping is judged on a validation split")
+    if patience is not None: patience = check_positive_int('patience', patience)
     X, y = torch.as_tensor(X), torch.as_tensor(np.asarray(y))
     check(len(X) == len(y) and len(y) > 0, f"`X` has {len(X)} rows but `y` has {len(y)}")
     set_seed(seed)
     bs = min(bs, len(y)); ds = TensorDataset(X, y)
     dl = DataLoader(ds, batch_size=bs, sampler=RandomSampler(ds, replacement=True, num_samples=steps // chunks * bs, generator=torch.Generator().manual_seed(seed)))
     vdl = make_loader(torch.as_tensor(valid[0]), torch.as_tensor(np.asarray(valid[1])), batch_size=512) if valid is not None else None
-    return fit(model, dl, vdl, epochs=chunks, lr=lr, progress=False)
+    return fit(model, dl, vdl, epochs=chunks, lr=lr, progress=False, patience=patience, keep_best=patience is not None)
 
 # %% ../nbs/10_feature_extraction.ipynb #a4423672
 class PartialHead(nn.Module):
-    "The last stage + head of an EfficientNet (copied, trainable) with a new classifier, fed with cached stage-5 maps."
-    def __init__(self, effnet:nn.Module, n_classes:int):
+    "The last `n_stages` stages and `conv_head` of an EfficientNet (copied, trainable) with a new classifier, fed with the cached maps of the stage before them."
+    def __init__(self, effnet:nn.Module, n_classes:int,
+                 n_stages:int=1): # how many of the last stages to fine-tune (0: `conv_head` + its BatchNorm alone)
         super().__init__()
-        self.stage, self.conv_head, self.bn2 = copy.deepcopy(effnet.blocks[-1]), copy.deepcopy(effnet.conv_head), copy.deepcopy(effnet.bn2)
+        check(isinstance(n_stages, int) and 0 <= n_stages <= len(effnet.blocks), f"`n_stages` must be an int in [0, {len(effnet.blocks)}], got {n_stages!r}")
+        mods = [*list(effnet.blocks)[len(effnet.blocks) - n_stages:], effnet.conv_head, effnet.bn2]
+        # copies that train even when `effnet` is frozen (a deepcopy keeps requires_grad=False, and `fit` keeps frozen BatchNorm in eval mode)
+        self.body = nn.Sequential(*(copy.deepcopy(m).requires_grad_(True) for m in mods))
         self.fc = nn.Linear(effnet.num_features, check_positive_int('n_classes', n_classes))
-    def forward(self, x): return self.fc(self.bn2(self.conv_head(self.stage(x))).mean((2, 3)))   # (B, n_classes)
+    def forward(self, x): return self.fc(self.body(x).mean((2, 3)))   # (B, n_classes)
 
 # %% ../nbs/10_feature_extraction.ipynb #3b6ef840
 def as_gray(X, size:int=28) -> torch.Tensor:
