@@ -112,24 +112,36 @@ def lr_find(model:nn.Module, dl, start:float=1e-7, end:float=1.0, steps:int=60, 
 # %% ../nbs/20_discriminative_lr.ipynb #272ea85e
 def gradual_unfreeze(model:nn.Module, groups, # `[(name, params), ...]` input to output
                      train_dl, valid_dl=None, phases:int=None, # default: one phase per group, so every group trains in the end
-                     lr:float=1e-3, decay:float=0.1, epochs_per_phase:int=1,
+                     lr:float=1e-3, decay:float=0.1,
+                     epochs_per_phase=1, # epochs of each phase: one number for all, or a list with one entry per phase
                      kind:str='slanted_triangular', # the schedule of each phase: 'slanted_triangular' or 'warmup_cosine'
+                     keep_best:bool=False, # restore the weights of the epoch (over all phases) with the lowest validation loss
                      **fit_kwargs) -> History:
     "Phase k trains the last k+1 groups (head first) with discriminative rates; returns the `History` of all phases, one after the other."
     groups = list(groups)
     check(len(groups) > 0, "`groups` is empty: pass `[(name, params), ...]` from input to output")
     phases = check_positive_int('phases', phases or len(groups))
     check(phases <= len(groups), f"`phases`={phases} but there are only {len(groups)} groups to unfreeze")
-    epochs_per_phase = check_positive_int('epochs_per_phase', epochs_per_phase)
-    hist = History()
-    for k in range(phases):
+    eps = [epochs_per_phase] * phases if isinstance(epochs_per_phase, int) else list(epochs_per_phase)
+    check(len(eps) == phases, f"`epochs_per_phase` has {len(eps)} entries but there are {phases} phases")
+    eps = [check_positive_int('epochs_per_phase', e) for e in eps]
+    check(valid_dl is not None or not keep_best, "`keep_best` needs a `valid_dl`")
+    check('patience' not in fit_kwargs, "`patience` is not supported here: every phase runs its epochs; use `keep_best=True` to keep the best epoch")
+    hist, best, best_state = History(), float('inf'), None
+    for k, n_ep in enumerate(eps):
         for i, (_, ps) in enumerate(groups):
             for p in ps: p.requires_grad_(i >= len(groups) - 1 - k)
         opt = torch.optim.AdamW(discriminative_param_groups(groups, lr=lr, decay=decay))
-        h = fit(model, train_dl, valid_dl, epochs=epochs_per_phase, opt=opt,
-                sched=scheduler(opt, epochs_per_phase * len(train_dl), kind), **fit_kwargs)
-        for f in ('train_loss', 'valid_loss', 'valid_acc', 'step_loss'): getattr(hist, f).extend(getattr(h, f))
+        sched = scheduler(opt, n_ep * len(train_dl), kind)
+        for _ in range(n_ep):                       # one epoch at a time, so the best epoch can be kept across phases
+            h = fit(model, train_dl, valid_dl, epochs=1, opt=opt, sched=sched, **fit_kwargs)
+            for f in ('train_loss', 'valid_loss', 'valid_acc', 'step_loss'): getattr(hist, f).extend(getattr(h, f))
+            if keep_best and h.valid_loss[-1] < best:
+                best, best_state = h.valid_loss[-1], {n: v.detach().clone() for n, v in model.state_dict().items()}
+                hist.best_epoch = len(hist.valid_loss)
+    if keep_best: model.load_state_dict(best_state)
     return hist
+
 
 # %% ../nbs/20_discriminative_lr.ipynb #3456a5eb
 def l2sp_penalty(params, alpha:float=0.01):
