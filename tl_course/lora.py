@@ -203,6 +203,16 @@ def first_step_update(base:nn.Linear, x:torch.Tensor, r:int, scale:float, lr:flo
     lin(x).pow(2).mean().backward(); opt.step()
     with torch.no_grad(): return lin.delta_weight().norm().item()
 
+# %% ../nbs/30_lora.ipynb #abc426bd
+def energy_captured(delta:torch.Tensor, ranks) -> list:
+    "Share of ‖delta‖²_F in its top-r singular values, for each r in `ranks`."
+    s2 = torch.linalg.svdvals(delta.double()).pow(2)
+    return [(s2[:r].sum() / s2.sum()).item() for r in ranks]
+
+def rank_r_error(delta:torch.Tensor, r:int) -> float:
+    "Relative Frobenius error of the best rank-r approximation of `delta` (Eckart-Young)."
+    return math.sqrt(max(0.0, 1 - energy_captured(delta, [r])[0]))
+
 # %% ../nbs/30_lora.ipynb #2366be50
 def run_config(model:nn.Module, Htr, Mtr, ytr, Hte, Mte, yte, lr:float, epochs:int=2, bs:int=32, seed:int=0,
                head_lr:float=None, # learning rate of `model.head` (None: `lr`), so that every arm's head learns alike
@@ -232,16 +242,6 @@ def adapter_bytes(model:nn.Module) -> int:
         save_file({k: v.contiguous() for k, v in sd.items()}, f"{d}/a.safetensors")
         return os.path.getsize(f"{d}/a.safetensors")
 
-# %% ../nbs/30_lora.ipynb #abc426bd
-def energy_captured(delta:torch.Tensor, ranks) -> list:
-    "Share of ‖delta‖²_F in its top-r singular values, for each r in `ranks`."
-    s2 = torch.linalg.svdvals(delta.double()).pow(2)
-    return [(s2[:r].sum() / s2.sum()).item() for r in ranks]
-
-def rank_r_error(delta:torch.Tensor, r:int) -> float:
-    "Relative Frobenius error of the best rank-r approximation of `delta` (Eckart-Young)."
-    return math.sqrt(max(0.0, 1 - energy_captured(delta, [r])[0]))
-
 # %% ../nbs/30_lora.ipynb #ed0f3c65
 class BottleneckAdapter(nn.Module):
     "h + W_up·relu(W_down·h): a residual bottleneck of width `m`, starting as the identity (W_up = 0)."
@@ -260,26 +260,14 @@ class AdaptedBlock(nn.Module):
         out = self.block(h, **kw)
         return self.adapter(out[0] if isinstance(out, tuple) else out)
 
-# %% ../nbs/30_lora.ipynb #792a674c
-def paired_times(fns:dict, n:int=30, warmup:int=3) -> dict:
-    "Wall time of each function in `fns` over `n` rounds (after `warmup`), run in alternation: one list per function, paired by round."
-    check(isinstance(fns, dict) and fns and all(callable(f) for f in fns.values()), "`fns` must be a non-empty dict of functions")
-    n = check_positive_int('n', n)
-    for _ in range(warmup):
-        for f in fns.values(): f()
-    ts = {k: [] for k in fns}
-    for _ in range(n):
-        for k, f in fns.items():
-            t = time.perf_counter(); f(); ts[k].append(time.perf_counter() - t)
-    return ts
-
-# %% ../nbs/30_lora.ipynb #9c7d7f81
-def lora_knobs(r:int, alpha:float, delta:torch.Tensor, sweep_acc:dict, n_layers:int=3, d:int=384) -> dict:
-    "Numbers behind the rank/α widget."
+# %% ../nbs/30_lora.ipynb #bb6273af
+def lora_knobs(r:int, alpha:float, energy:dict, shapes:list) -> dict:
+    "Numbers behind the rank/α widget: trainable parameters on `shapes` ((d_out, d_in) per matrix), median energy share at rank `r`, both scales."
     r = check_positive_int('r', r)
-    near = min(sweep_acc, key=lambda k: abs(math.log2(k) - math.log2(r)))
-    return {'trainable params': n_layers * 2 * lora_param_count(d, d, r), 'scale α/r': alpha / r,
-            f'rank-{r} approx. error of ΔW': rank_r_error(delta, r), f'sweep accuracy (r={near})': sweep_acc[near]}
+    check(isinstance(alpha, (int, float)) and alpha > 0, f"`alpha` should be a positive number but the value passed is {alpha!r}")
+    near = min(energy, key=lambda k: abs(math.log2(k) - math.log2(r)))
+    return {'trainable params': sum(lora_param_count(d_in, d_out, r) for d_out, d_in in shapes), f'median energy share (r={near})': energy[near],
+            'scale α/r': alpha / r, 'scale α/√r': alpha / math.sqrt(r)}
 
 # %% ../nbs/30_lora.ipynb #124f01a6
 def check_bert_base_lora(answer:int) -> bool:
