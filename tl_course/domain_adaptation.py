@@ -28,8 +28,7 @@ from tl_course.core import (
 # %% auto #0
 __all__ = ['MMD_KERNELS', 'DA_METHODS', 'GradReverse', 'grad_reverse', 'dann_lambda', 'coral_loss', 'mmd_bandwidths', 'mmd_loss',
            'adabn', 'predict_proba', 'pseudo_labels', 'DigitNet', 'train_da', 'self_train', 'accuracy_on',
-           'features_of', 'proxy_a_distance', 'to_rgb28', 'mnist_m', 'coral_transform', 'tapt', 'diag_fisher',
-           'finetune_with_replay']
+           'features_of', 'proxy_a_distance', 'coral_transform', 'tapt', 'diag_fisher', 'finetune_with_replay']
 
 # %% ../nbs/50_domain_adaptation.ipynb #13476276
 class GradReverse(torch.autograd.Function):
@@ -236,22 +235,6 @@ def proxy_a_distance(fs, ft, dim:int=None, seed:int=0) -> float:
     return 2 * (1 - 2 * min(err, 0.5))
 
 
-# %% ../nbs/50_domain_adaptation.ipynb #acf00740
-def to_rgb28(images) -> torch.Tensor:
-    "uint8 images (N, H, W) or (N, H, W, 3) -> float (N, 3, 28, 28) in [0, 1]."
-    a = np.asarray(images)
-    check(a.ndim == 3 or (a.ndim == 4 and a.shape[-1] == 3), f"`images` must be (N, H, W) or (N, H, W, 3), got shape {a.shape}")
-    x = torch.as_tensor(a).float() / 255.
-    x = x[:, None].expand(-1, 3, -1, -1) if x.ndim == 3 else x.permute(0, 3, 1, 2)
-    return F.interpolate(x, size=(28, 28), mode='bilinear', antialias=True, align_corners=False) if x.shape[-1] != 28 else x.contiguous()
-
-def mnist_m(digits, seed:int=0) -> np.ndarray:
-    "MNIST-M-style images: |photo patch − digit| per channel (uint8, N×28×28×3)."
-    from tl_course.data import photo_patches
-    check(np.asarray(digits).ndim == 3 and np.asarray(digits).shape[1:] == (28, 28), f"`digits` must be uint8 (N, 28, 28), got shape {np.asarray(digits).shape}")
-    patches = photo_patches(len(digits), 28, seed=seed).astype(np.int16)
-    return np.abs(patches - np.asarray(digits)[..., None].astype(np.int16)).astype(np.uint8)
-
 # %% ../nbs/50_domain_adaptation.ipynb #150a4141
 def coral_transform(Xs:np.ndarray, Xt:np.ndarray, eps:float=1.0) -> tuple:
     """CORAL (Sun, Feng & Saenko 2016): standardise each domain with its own mean and standard deviation, whiten the source with its
@@ -266,28 +249,29 @@ def coral_transform(Xs:np.ndarray, Xt:np.ndarray, eps:float=1.0) -> tuple:
     Cs, Ct = np.cov(Xs, rowvar=False) + eps * np.eye(Xs.shape[1]), np.cov(Xt, rowvar=False) + eps * np.eye(Xs.shape[1])
     return np.real(Xs @ linalg.fractional_matrix_power(Cs, -0.5) @ linalg.fractional_matrix_power(Ct, 0.5)), Xt
 
-def tapt(model, tokenizer, texts:list, steps:int=40, bs:int=16, lr:float=1e-4, max_length:int=48, mask_prob:float=0.15, seed:int=0):
-    "Task-adaptive pretraining: continue masked-LM training of a BERT encoder on `texts`; returns the adapted encoder."
-    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
-    check(len(texts) > 0, "`texts` is empty")
-    set_seed(seed)
-    mlm = BertForMaskedLM(model.config)
-    mlm.bert.load_state_dict(model.state_dict(), strict=False)     # encoder weights; the MLM decoder is tied to the embeddings
-    check(mlm.cls.predictions.decoder.weight is mlm.bert.embeddings.word_embeddings.weight, 'the MLM decoder must be tied to the input embeddings')
+def tapt(mlm:nn.Module, tokenizer, texts:list, steps:int=100, bs:int=16, lr:float=5e-5, max_length:int=128, mask_prob:float=0.15, seed:int=0) -> tuple:
+    """Task-adaptive pretraining (Gururangan et al. 2020): continue masked-LM training of `mlm` — a transformers `...ForMaskedLM` *with its trained head* —
+    on the unlabelled `texts` for `steps` AdamW steps, in place. Returns `(mlm, losses)`; then copy its encoder into a classifier and fine-tune."""
+    from transformers import DataCollatorForLanguageModeling
+    check(isinstance(texts, (list, tuple)) and len(texts) > 0 and all(isinstance(t, str) for t in texts), "`texts` must be a non-empty list of strings")
+    check(isinstance(mlm, nn.Module) and callable(getattr(mlm, 'get_output_embeddings', None)) and mlm.get_output_embeddings() is not None,
+          "`mlm` must be a masked-LM model with its head (e.g. AutoModelForMaskedLM.from_pretrained(...)), not a bare encoder")
+    steps, bs = check_positive_int('steps', steps), check_positive_int('bs', bs)
+    check_fraction('mask_prob', mask_prob)
+    set_seed(seed)                                                    # the collator draws its masks from torch's global generator
+    dev = next(mlm.parameters()).device
     coll = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mask_prob, return_tensors='pt')
-    enc = tokenizer(list(texts), truncation=True, max_length=max_length)
+    ids = tokenizer(list(texts), truncation=True, max_length=max_length)['input_ids']
     opt = torch.optim.AdamW([p for p in mlm.parameters() if p.requires_grad], lr=lr)
     g = torch.Generator().manual_seed(seed)
     mlm.train(); losses = []
-    for _ in tqdm(range(check_positive_int('steps', steps)), desc='TAPT', leave=False):
-        idx = torch.randint(0, len(texts), (bs,), generator=g).tolist()
-        batch = coll([{'input_ids': enc['input_ids'][i]} for i in idx])
-        h = mlm.bert(input_ids=batch['input_ids'], attention_mask=(batch['input_ids'] != tokenizer.pad_token_id).long()).last_hidden_state
-        masked = batch['labels'] != -100                              # score only the masked positions: the vocabulary is large
-        loss = F.cross_entropy(mlm.cls(h[masked]), batch['labels'][masked])
-        opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
-    out = copy.deepcopy(model); out.load_state_dict(mlm.bert.state_dict(), strict=False)
-    return out.eval(), losses
+    for _ in tqdm(range(steps), desc='TAPT', leave=False):
+        idx = torch.randint(0, len(ids), (bs,), generator=g).tolist()
+        batch = {k: v.to(dev) for k, v in coll([{'input_ids': ids[i]} for i in idx]).items()}
+        out = mlm(input_ids=batch['input_ids'], attention_mask=(batch['input_ids'] != tokenizer.pad_token_id).long(), labels=batch['labels'])
+        opt.zero_grad(); out.loss.backward(); opt.step(); losses.append(out.loss.item())
+    return mlm.eval(), losses
+
 
 # %% ../nbs/50_domain_adaptation.ipynb #3846c923
 def diag_fisher(model:nn.Module, x:torch.Tensor, y:torch.Tensor) -> dict:
