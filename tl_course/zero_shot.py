@@ -81,18 +81,31 @@ def greedy_templates(score, # `score(templates) -> float`, e.g. zero-shot accura
     return chosen
 
 # %% ../nbs/60_clip_zero_shot.ipynb #4140a598
-def few_shot_curve(X_tr, y_tr, X_te, y_te, ks=(1, 2, 4, 8, 16), seeds=range(5), C:float=1.0):
-    "Test accuracy of `logistic_probe` on `k` labelled examples per class, for every `k` and random draw."
+def raw_logistic_probe(Xtr, ytr, Xte, yte, C:float=1.0) -> float:
+    "Test accuracy of a logistic regression on the (normalised) embeddings as they are, without standardising."
+    from sklearn.linear_model import LogisticRegression
+    return float(LogisticRegression(C=C, max_iter=2000).fit(np.asarray(Xtr, np.float64), ytr).score(np.asarray(Xte, np.float64), yte))
+
+def ncm_probe(Xtr, ytr, Xte, yte) -> float:
+    "Test accuracy of the nearest class mean: cosine between each normalised embedding and each class's normalised mean embedding."
+    Xtr, Xte, ytr = F.normalize(torch.as_tensor(np.asarray(Xtr)).float(), dim=-1), F.normalize(torch.as_tensor(np.asarray(Xte)).float(), dim=-1), np.asarray(ytr)
+    cls = np.unique(ytr)
+    means = F.normalize(torch.stack([Xtr[torch.as_tensor(ytr == c)].mean(0) for c in cls]), dim=-1)
+    return float((cls[(Xte @ means.T).argmax(1).numpy()] == np.asarray(yte)).mean())
+
+def few_shot_curve(X_tr, y_tr, X_te, y_te, ks=(1, 2, 4, 8, 16), seeds=range(5), C:float=1.0, probe=None):
+    "Test accuracy of `probe(Xtr, ytr, Xte, yte)` (default: `logistic_probe` with `C`) on `k` labelled examples per class, for every `k` and random draw."
     import pandas as pd
 
     from tl_course.data import per_class_indices
     from tl_course.feature_extraction import logistic_probe
     X_tr, y_tr = np.asarray(X_tr), np.asarray(y_tr)
+    probe = probe or (lambda a, b, c, d: logistic_probe(a, b, c, d, C=C))
     rows = []
     for k in ks:
         for s in seeds:
             idx = per_class_indices(y_tr, k, seed=s)
-            rows.append(dict(k=k, seed=s, accuracy=logistic_probe(X_tr[idx], y_tr[idx], X_te, y_te, C=C)))
+            rows.append(dict(k=k, seed=s, accuracy=probe(X_tr[idx], y_tr[idx], X_te, y_te)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/60_clip_zero_shot.ipynb #2a8ceb94
