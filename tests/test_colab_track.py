@@ -95,9 +95,9 @@ def test_standins_keep_the_real_apis():
         # open_clip's QuickGELU check still runs, and is an error under the harness
         try: open_clip.create_model_and_transforms('ViT-B-32', pretrained='openai'); print('no error')
         except UserWarning as e: print('quickgelu error:', 'QuickGELU mismatch' in str(e))
-        m, pre, tok = load('ViT-B-32')                        # tl_course.zoo forces QuickGELU for OpenAI weights
+        clip = load('ViT-B-32'); m, pre, tok = clip.model, clip.preprocess, clip.tokenizer   # tl_course.zoo forces QuickGELU for OpenAI weights
         print('clip', m.encode_image(pre(__import__('PIL.Image', fromlist=['x']).new('RGB', (50, 40)))[None]).shape[0])
-        bert, btok = load('bert-base-uncased')
+        b = load('bert-base-uncased'); bert, btok = b.model, b.tokenizer
         print('bert', type(bert).__name__, bert.config.num_hidden_layers, type(btok).__name__, btok('a film')['input_ids'][:1])
         tr, te = torchvision_dataset('EuroSAT', train=True), torchvision_dataset('EuroSAT', train=False)
         print('eurosat', len(tr), len(te), len(set(tr.indices) & set(te.indices)))
