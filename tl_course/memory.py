@@ -26,8 +26,9 @@ from torch.utils.weak import WeakIdKeyDictionary
 from .core import check, check_positive_int
 
 # %% auto #0
-__all__ = ['GIB', 'GPUS', 'CUDA_OVERHEAD_GIB', 'ENCODER_TYPES', 'METHODS', 'OPTIMIZERS', 'CONFIGS', 'VISION', 'HEADS',
-           'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan', 'plan', 'measure_cpu', 'main']
+__all__ = ['GIB', 'GPUS', 'CUDA_OVERHEAD_GIB', 'PLAN_TOLERANCE', 'MIN_TRANSFORMERS', 'ENCODER_TYPES', 'METHODS', 'OPTIMIZERS',
+           'CONFIGS', 'VISION', 'HEADS', 'IMPLS', 'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan', 'plan',
+           'measure_cpu', 'main']
 
 # %% ../nbs/41_memory.ipynb #b36dde71
 class MemoryTrace(TorchDispatchMode):
@@ -63,10 +64,14 @@ def saved_tensor_bytes(fn, exclude=()) -> tuple:
 
 # %% ../nbs/41_memory.ipynb #736e236b
 GIB = 2 ** 30
-# usable GiB: the total capacity torch reports (torch.cuda.get_device_properties(0).total_memory / 2**30, also printed in its
-# out-of-memory messages), not the marketed size: a "16 GB" T4 shows 15360 MiB to nvidia-smi and 14.74 GiB to torch
-GPUS = {'T4': 14.74, 'L4': 22.05, 'RTX 4090': 23.65, 'A100 40GB': 39.39, 'A6000 / L40S': 44.52, 'A100 80GB': 79.15}
+# Usable GiB: the capacity torch reports (torch.cuda.get_device_properties(0).total_memory / 2**30, printed in its out-of-memory
+# messages as "GPU 0 has a total capacity of ..."), not the marketed GB. Sources: T4 (Colab) 14.74 GiB, github.com/zai-org/CogVideo/issues/741;
+# a 48 GB RTX 6000 Ada (46068 MiB to nvidia-smi, as an L40S: github.com/modal-labs/modal-client/pull/2797) 44.43 GiB,
+# github.com/DINGYANB/MTVCrafter/issues/21. The others are the values torch prints for those cards (not re-checked here).
+GPUS = {'T4': 14.74, 'L4': 22.05, 'RTX 4090': 23.65, 'A100 40GB': 39.39, '48 GB (RTX 6000 Ada / L40S)': 44.43, 'A100 80GB': 79.15}
 CUDA_OVERHEAD_GIB = 0.75   # CUDA context + cuBLAS workspace: an assumption, check torch.cuda.mem_get_info() on yours
+PLAN_TOLERANCE = 0.10      # the planner's validated error bound (|plan / measured - 1|, asserted by this chapter's validation table)
+MIN_TRANSFORMERS = '4.53'  # masking_utils (which the planner patches on the meta device) first shipped in transformers 4.53
 ENCODER_TYPES = ('bert', 'roberta', 'distilbert', 'deberta', 'deberta-v2', 'electra', 'albert', 'xlm-roberta', 'mpnet')
 METHODS = ('full', 'lora', 'qlora', 'frozen')
 OPTIMIZERS = {'adamw': 2, 'sgd': 1, 'adamw_8bit': 2, 'paged_adamw_8bit': 2}   # optimizer states per trainable parameter
@@ -130,6 +135,7 @@ def _build(model_or_config, device, dtype, n_classes):
         return AutoModelForCausalLM.from_config(src).to(dtype), 'causal'
 
 HEADS = ('classifier', 'lm_head', 'score', 'fc', 'head')
+IMPLS = ('peft', 'ours', 'bnb')
 
 def _is_quantizable(name, mod):
     return type(mod) is nn.Linear and 'lora_' not in name and not name.endswith(HEADS) and 'modules_to_save' not in name and 'original_module' not in name
@@ -143,6 +149,20 @@ def _prepare_kbit(model, compute_dtype):
         else:
             for p in m.parameters(recurse=False): p.data = p.data.float()
 
+def _to_bnb(model, dtype, double_quant, gradient_checkpointing):
+    "Every quantizable linear of `model` as a bitsandbytes NF4 `Linear4bit` (computing in `dtype`), then peft's `prepare_model_for_kbit_training` as a QLoRA script runs it."
+    import bitsandbytes as bnb
+    from peft import prepare_model_for_kbit_training
+    for n, m in [(n, m) for n, m in model.named_modules() if _is_quantizable(n, m)]:
+        q = bnb.nn.Linear4bit(m.in_features, m.out_features, bias=m.bias is not None, compute_dtype=dtype, compress_statistics=double_quant,
+                              quant_type='nf4', device='meta')
+        q.weight = bnb.nn.Params4bit(m.weight.data.float(), requires_grad=False, compress_statistics=double_quant, quant_type='nf4').to(m.weight.device)
+        if m.bias is not None: q.bias = nn.Parameter(m.bias.data, requires_grad=False)
+        model.set_submodule(n, q)
+    model.is_loaded_in_4bit = True                                 # what from_pretrained(quantization_config=...) sets; peft reads it
+    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing,
+                                           gradient_checkpointing_kwargs=dict(use_reentrant=False))
+
 @dataclass
 class Setup:
     model: nn.Module; kind: str; optimizer: object; inputs: dict; loss_fn: object; method: str; optimizer_name: str
@@ -150,7 +170,8 @@ class Setup:
         loss = self.loss_fn(); loss.backward(); self.optimizer.step(); self.optimizer.zero_grad(set_to_none=True)
 
 def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224, dtype=torch.float32, optimizer='adamw',
-           gradient_checkpointing=False, lora_r=8, lora_targets=None, n_classes=2, device='meta') -> Setup:
+           gradient_checkpointing=False, lora_r=8, lora_targets=None, n_classes=2, device='meta', impl='peft', double_quant=True) -> Setup:
+    "Model, optimizer and batch for one step. `impl` builds QLoRA as the planner models it ('peft': LoRA on full-size linears), as tl_course.qlora does ('ours') or as bitsandbytes + peft do ('bnb')."
     check(method in METHODS, f"`method` must be one of {METHODS}, got {method!r}")
     check(optimizer in OPTIMIZERS, f"`optimizer` must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
     batch, seq_len, image_size, lora_r = (check_positive_int(n, v) for n, v in dict(batch=batch, seq_len=seq_len, image_size=image_size, lora_r=lora_r).items())
@@ -160,12 +181,24 @@ def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224,
     if gradient_checkpointing:
         check(hasattr(model, 'gradient_checkpointing_enable'), "`gradient_checkpointing` needs a transformers model")
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=dict(use_reentrant=False))
-    if method == 'qlora' and dtype in (torch.float16, torch.bfloat16): _prepare_kbit(model, dtype)
+    check(impl in IMPLS, f"`impl` must be one of {IMPLS}, got {impl!r}")
+    check(impl == 'peft' or (method == 'qlora' and device != 'meta'), "`impl` 'ours' and 'bnb' build real 4-bit layers: QLoRA on a real device only")
+    if impl == 'ours':
+        check(dtype == torch.float32, "`impl='ours'` trains in float32 only (its Linear4bit computes in the weight's dtype)")
+        from tl_course.lora import add_lora
+        from tl_course.qlora import quantize_model
+        quantize_model(model, double_quant=double_quant)
+        names = sorted({n.split('.')[-1] for n, m in model.named_modules() if isinstance(m, nn.Linear) and not n.endswith(HEADS)})
+        model = add_lora(model, lora_targets if isinstance(lora_targets, (list, tuple)) else names, r=lora_r, alpha=2 * lora_r)
+        method = 'ours'
+    elif impl == 'bnb': model = _to_bnb(model, dtype, double_quant, gradient_checkpointing)
+    elif method == 'qlora' and dtype in (torch.float16, torch.bfloat16): _prepare_kbit(model, dtype)
     if method in ('lora', 'qlora'):
         from peft import LoraConfig, get_peft_model
         check(kind != 'vision' or lora_targets, "for a vision model pass `lora_targets` (names of its conv/linear layers)")
         model = get_peft_model(model, LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules=lora_targets,
                                                  modules_to_save=['classifier'] if kind == 'encoder' else None))
+    elif method == 'ours': pass
     elif method == 'frozen':
         model.requires_grad_(False)
         head = [m for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
@@ -187,13 +220,17 @@ def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224,
     opt = torch.optim.AdamW(trainable, lr=1e-5) if optimizer == 'adamw' else torch.optim.SGD(trainable, lr=1e-5, momentum=0.9 if optimizer == 'sgd' else 0)
     return Setup(model, kind, opt, inputs, loss_fn, method, optimizer)
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 
 @contextmanager
 def _attention_backends(device='cpu'):
     "Prefer fused attention (as GPUs and CPUs do); on 'meta', route unmasked attention to the fused op, which PyTorch would otherwise expand into the math path (T×T scores). Everything patched is put back on exit, error or not."
+    import transformers
+    from packaging.version import Version
     from torch.nn.attention import SDPBackend, sdpa_kernel
+    check(Version(transformers.__version__) >= Version(MIN_TRANSFORMERS),
+          f"the planner needs transformers>={MIN_TRANSFORMERS} (it patches transformers.masking_utils on the meta device); found {transformers.__version__}", RuntimeError)
     check(hasattr(torch.ops.aten, '_scaled_dot_product_flash_attention_for_cpu'),
           f"the planner routes attention on the meta device to aten._scaled_dot_product_flash_attention_for_cpu, which torch {torch.__version__} lacks (torch>=2.3 has it)", RuntimeError)
     orig = F.scaled_dot_product_attention
@@ -207,15 +244,21 @@ def _attention_backends(device='cpu'):
     except ImportError:                                        # transformers before masking_utils never inspect position ids
         masking_utils = None
     find_packed = getattr(masking_utils, 'find_packed_sequence_indices', None)
+    autocast, autocast_on = torch.autocast, torch.is_autocast_enabled
+    def meta_autocast(device_type, *a, **k):    # rotary embeddings (transformers < 5.x) switch autocast off, which 'meta' does not know
+        return nullcontext() if device_type == 'meta' else autocast(device_type, *a, **k)
+    def meta_autocast_on(*a): return False if a and a[0] == 'meta' else autocast_on(*a)
     with sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]):
         try:
             F.scaled_dot_product_attention = fused
+            torch.autocast, torch.is_autocast_enabled = meta_autocast, meta_autocast_on
             # transformers (>= the version with packed-sequence masks) inspects position ids, which needs values; our batches are not packed
             if find_packed is not None:
                 masking_utils.find_packed_sequence_indices = lambda position_ids, *a, **k: None if position_ids.device.type == 'meta' else find_packed(position_ids, *a, **k)
             yield
         finally:
             F.scaled_dot_product_attention = orig
+            torch.autocast, torch.is_autocast_enabled = autocast, autocast_on
             if find_packed is not None: masking_utils.find_packed_sequence_indices = find_packed
 
 def _tensors(s:Setup):
@@ -243,10 +286,17 @@ class MemoryPlan:
         df = pd.DataFrame({'GiB': {k: v / GIB for k, v in self.breakdown.items()}})
         df.loc['total'] = self.total() / GIB
         return df
-    def verdicts(self, gpus:dict=None) -> dict:
-        "Per GPU: 'fits' (≤ 90 % of what is left after the CUDA overhead), 'tight' (≤ 100 %) or 'does not fit'."
-        need = self.total() / GIB + CUDA_OVERHEAD_GIB
-        return {g: 'fits' if need <= 0.9 * cap else ('tight' if need <= cap else 'does not fit') for g, cap in (gpus or GPUS).items()}
+    def band(self, rel_errors=None) -> tuple:
+        "(lo, hi) GiB the step may really need given the planner's relative errors `plan / measured - 1` (default ±`PLAN_TOLERANCE`); the plan itself lies inside."
+        e = [-PLAN_TOLERANCE, PLAN_TOLERANCE] if rel_errors is None else [float(x) for x in rel_errors]
+        check(len(e) > 0 and all(x > -1 for x in e), f"`rel_errors` must be relative errors > -1, got {rel_errors!r}")
+        vals = [self.total() / GIB / (1 + x) for x in [*e, 0.]]
+        return min(vals), max(vals)
+    def verdicts(self, gpus:dict=None, rel_errors=None) -> dict:
+        "Per GPU, one rule: 'fits' when the band's upper end + `CUDA_OVERHEAD_GIB` ≤ usable GiB, 'tight' when only the plan itself does, else 'does not fit'."
+        hi, need = self.band(rel_errors)[1], self.total() / GIB
+        return {g: 'fits' if hi + CUDA_OVERHEAD_GIB <= cap else ('tight' if need + CUDA_OVERHEAD_GIB <= cap else 'does not fit')
+                for g, cap in (gpus or GPUS).items()}
     def __repr__(self):
         parts = ', '.join(f"{k} {v / GIB:.2f}" for k, v in self.breakdown.items())
         return f"{self.name} [{self.settings['method']}]: {self.total() / GIB:.2f} GiB ({parts})"
@@ -296,25 +346,43 @@ def _status_kb(key:str) -> int:
 def _rss() -> int: return _status_kb('VmRSS')
 def _peak_rss() -> int: return _status_kb('VmHWM')   # this process's own peak (getrusage's ru_maxrss keeps the parent's from before exec)
 
-def measure_cpu(name:str, steps:int=2, **kwargs) -> int:
-    "Run `steps` real training steps on CPU in a fresh process; bytes its peak resident memory grew by once imports were done."
-    check(name in CONFIGS or name in VISION, f"`name` must be one of {sorted(CONFIGS) + sorted(VISION)} (the subprocess rebuilds the model by name)")
-    dtype = str(kwargs.pop('dtype', torch.float32)).replace('torch.', '')
-    code = f"""
-import json, torch
-torch.set_num_threads(2)
-from tl_course.memory import _setup, _rss, _peak_rss, _attention_backends
-import transformers, peft
+def _reset_peak(): open('/proc/self/clear_refs', 'w').write('5')   # Linux: VmHWM := VmRSS (forget the peak of building the model)
+
+_MEASURE = """
+import gc, json, sys, torch, transformers, peft
+import tl_course.lora, tl_course.qlora
+from tl_course.memory import _setup, _rss, _peak_rss, _reset_peak, _attention_backends
+a = json.loads(sys.argv[1])
+if a['impl'] == 'bnb': import bitsandbytes
+m = getattr(transformers, a['cls']).from_dict(a['config']) if a['cls'] else a['name']
+kw = {**a['kwargs'], 'dtype': getattr(torch, a['kwargs'].get('dtype', 'float32'))}
 base = _rss()
-s = _setup({name!r}, dtype=torch.{dtype}, device='cpu', **json.loads({json.dumps(json.dumps(kwargs))}))
+s = _setup(m, device='cpu', impl=a['impl'], **kw)
+gc.collect(); built = _rss() - base; _reset_peak()
 with _attention_backends():
-    for _ in range({int(steps)}): s.step()
-print(json.dumps(dict(grew=_peak_rss() - base)))
+    for _ in range(a['steps']): s.step()
+print(json.dumps(dict(grew=_peak_rss() - base, built=built)))
 """
-    env = {**os.environ, 'MALLOC_MMAP_THRESHOLD_': '65536', 'OMP_NUM_THREADS': '2'}   # freed blocks go back to the OS at once
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
+
+def measure_cpu(model_or_config, # a name from `CONFIGS`/`VISION` or a transformers config (rebuilt in the child from its dict)
+                steps:int=2, impl:str='peft', # 'peft', 'ours' (tl_course.qlora) or 'bnb' (bitsandbytes + peft): how QLoRA is built
+                **kwargs) -> dict:
+    "Train `steps` real steps on CPU in a fresh process. `grew`: bytes its peak resident memory rose above its resident memory after imports, the peak of building the model forgotten; `built`: bytes resident after building."
+    from transformers import PretrainedConfig
+    if isinstance(model_or_config, str):
+        check(model_or_config in CONFIGS or model_or_config in VISION, f"`model_or_config` must be one of {sorted(CONFIGS) + sorted(VISION)} or a transformers config")
+        spec = dict(cls=None, name=model_or_config, config=None)
+    else:
+        check(isinstance(model_or_config, PretrainedConfig), f"`model_or_config` must be a name or a transformers config, got {type(model_or_config).__name__}", TypeError)
+        spec = dict(cls=type(model_or_config).__name__, name=None, config=model_or_config.to_dict())
+    check(impl in IMPLS, f"`impl` must be one of {IMPLS}, got {impl!r}")
+    kw = {k: (str(v).replace('torch.', '') if isinstance(v, torch.dtype) else v) for k, v in kwargs.items()}
+    env = {**os.environ, 'MALLOC_MMAP_THRESHOLD_': '65536'}   # freed blocks go back to the OS at once: resident memory follows what torch holds
+    r = subprocess.run([sys.executable, '-c', _MEASURE, json.dumps(dict(**spec, impl=impl, steps=check_positive_int('steps', steps), kwargs=kw))],
+                       capture_output=True, text=True, env=env)
     check(r.returncode == 0, f"the measuring process failed:\n{r.stderr[-2000:]}", RuntimeError)
-    return json.loads(r.stdout.strip().splitlines()[-1])['grew']
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
 
 # %% ../nbs/41_memory.ipynb #7c537e9f
 def _gpu_name(s:str) -> str:
@@ -353,6 +421,8 @@ def main(argv=None) -> int:
     print(p.table().to_string(float_format=lambda v: f"{v:.3f}"))
     gpus = [_gpu_name(a.gpu)] if a.gpu else list(GPUS)
     v = p.verdicts({g: GPUS[g] for g in gpus})
+    lo, hi = p.band()
+    print(f"band for the validated ±{PLAN_TOLERANCE:.0%} error: {lo:.3f}-{hi:.3f} GiB; fits = band's upper end + CUDA context within the card's usable GiB")
     for g in gpus: print(f"{g} ({GPUS[g]:.2f} GiB usable, {CUDA_OVERHEAD_GIB} GiB CUDA context): {v[g]}")
     return 0
 
