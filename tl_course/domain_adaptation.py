@@ -28,7 +28,8 @@ from tl_course.core import (
 # %% auto #0
 __all__ = ['MMD_KERNELS', 'DA_METHODS', 'GradReverse', 'grad_reverse', 'dann_lambda', 'coral_loss', 'mmd_bandwidths', 'mmd_loss',
            'adabn', 'predict_proba', 'pseudo_labels', 'DigitNet', 'train_da', 'self_train', 'accuracy_on',
-           'features_of', 'proxy_a_distance', 'coral_transform', 'tapt', 'diag_fisher', 'finetune_with_replay']
+           'features_of', 'proxy_a_distance', 'pad_floor', 'coral_transform', 'tapt', 'diag_fisher',
+           'finetune_with_replay']
 
 # %% ../nbs/50_domain_adaptation.ipynb #13476276
 class GradReverse(torch.autograd.Function):
@@ -220,7 +221,9 @@ def features_of(model:nn.Module, x:torch.Tensor, batch_size:int=512) -> torch.Te
     finally: model.train(was)
 
 def proxy_a_distance(fs, ft, dim:int=None, seed:int=0) -> float:
-    """Proxy A-distance 2(1 - 2ε) from a linear domain classifier's error ε on a held-out half (0: indistinguishable, 2: separable).
+    """Proxy A-distance 2(1 - 2ε) from a linear domain classifier's error ε (capped at 0.5) on a held-out half; 2: separable.
+    Indistinguishable features do not give 0 unless the domains are the same size: a classifier that always answers the larger domain
+    has error n_small / (n_s + n_t), so the floor is 2(1 - 2 n_small / (n_s + n_t)) — 0.5 for 600 against 360 images (`pad_floor`).
     `dim`: first project both domains on the `dim` leading principal components (fitted on the training half), a smaller layer that saturates less."""
     from sklearn.decomposition import PCA
     from sklearn.linear_model import LogisticRegression
@@ -233,6 +236,11 @@ def proxy_a_distance(fs, ft, dim:int=None, seed:int=0) -> float:
         p = PCA(check_positive_int('dim', dim), random_state=seed).fit(Xa); Xa, Xb = p.transform(Xa), p.transform(Xb)
     err = 1 - LogisticRegression(max_iter=2000, C=1.0).fit(Xa, da).score(Xb, db)
     return 2 * (1 - 2 * min(err, 0.5))
+
+def pad_floor(n_s:int, n_t:int) -> float:
+    "The proxy A-distance of a classifier that always answers the larger domain: what indistinguishable features score with `n_s` and `n_t` examples."
+    n_s, n_t = check_positive_int('n_s', n_s), check_positive_int('n_t', n_t)
+    return 2 * (1 - 2 * min(n_s, n_t) / (n_s + n_t))
 
 
 # %% ../nbs/50_domain_adaptation.ipynb #150a4141
@@ -289,13 +297,15 @@ def diag_fisher(model:nn.Module, x:torch.Tensor, y:torch.Tensor) -> dict:
     return fisher
 
 def finetune_with_replay(model:nn.Module, x_new, y_new, x_old=None, y_old=None, steps:int=150, lr:float=1e-3, bs:int=64, seed:int=0,
-                         fisher:dict=None, ewc_lambda:float=0.) -> nn.Module:
+                         fisher:dict=None, ewc_lambda:float=0., log:list=None) -> nn.Module:
     """Fine-tune a copy of `model` on new data for `steps` Adam steps. With a replay buffer (`x_old`, `y_old`) half of every batch is drawn from it;
-    with `fisher` (from `diag_fisher` on the old task) and `ewc_lambda` > 0 the EWC penalty λ/2 Σ F (θ − θ_old)² is added."""
+    with `fisher` (from `diag_fisher` on the old task) and `ewc_lambda` > 0 the EWC penalty λ/2 Σ F (θ − θ_old)² is added.
+    `log` (a list), if given, receives the per-step cross-entropy of the batch (without the penalty)."""
     check(isinstance(x_new, torch.Tensor) and len(x_new) == len(y_new) > 0, "`x_new` and `y_new` must have the same non-zero length")
     check((x_old is None) == (y_old is None), "give both `x_old` and `y_old` (a replay buffer) or neither")
     check(ewc_lambda >= 0 and (ewc_lambda == 0 or fisher is not None), "`ewc_lambda` must be ≥ 0, and > 0 needs `fisher`")
     steps, bs = check_positive_int('steps', steps), check_positive_int('bs', bs)
+    check(log is None or isinstance(log, list), "`log` must be a list (filled with the per-step loss) or None")
     model = copy.deepcopy(model); model.train()
     anchor = {n: p.detach().clone() for n, p in model.named_parameters()}
     set_seed(seed)
@@ -309,6 +319,7 @@ def finetune_with_replay(model:nn.Module, x_new, y_new, x_old=None, y_old=None, 
             j = torch.randint(0, len(x_old), (bs // 2,), generator=g)
             xb, yb = torch.cat([xb, x_old[j]]), torch.cat([yb, y_old[j]])
         loss = F.cross_entropy(model(xb), yb)
+        if log is not None: log.append(loss.item())
         if ewc_lambda > 0:
             loss = loss + ewc_lambda / 2 * sum((fisher[n] * (p - anchor[n]).pow(2)).sum() for n, p in model.named_parameters() if n in fisher)
         opt.zero_grad(); loss.backward(); opt.step()
