@@ -22,7 +22,7 @@ __all__ = ['NF4_OFFSET', 'CODEBOOKS', 'FORMATS', 'nf4_codebook', 'fp4_codebook',
            'quantize_blockwise_4bit', 'pack_4bit', 'unpack_4bit', 'dequantize_blockwise_4bit', 'zero_code',
            'compare_with_bnb', 'dynamic_map', 'double_quantize', 'double_dequantize', 'bits_per_param',
            'compare_double_quant_with_bnb', 'MatMul4bit', 'Linear4bit', 'quantize_model', 'weight_bytes', 'merge_qlora',
-           'quantize_roundtrip', 'relative_error', 'quantized_weights', 'quant_knobs']
+           'quantize_roundtrip', 'relative_error', 'quantized_weights']
 
 # %% ../nbs/40_qlora.ipynb #1bd5b37e
 NF4_OFFSET = 0.9677083  # 1 - (1/30 + 1/32)/2 = 0.96770833..., rounded as bitsandbytes rounds it
