@@ -1,4 +1,5 @@
 "The claims ledger: parallel writers keep every row; every row follows the rule and matches what its notebook printed."
+import ast
 import json, re, subprocess, sys
 from pathlib import Path
 import pytest
@@ -21,6 +22,11 @@ def test_parallel_writers_keep_every_row(tmp_path):
 
 ROWS = json.loads((NBS/'claims.json').read_text())
 
+def _parse_row(text):
+    "A printed ledger row: a Python literal (core prints `repr(row)`), or JSON in outputs saved before that."
+    try: return ast.literal_eval(text)
+    except (ValueError, SyntaxError): return json.loads(text)
+
 def _printed_rows():
     "Every row a chapter printed when it recorded one of its own claims (its saved outputs; core's demo rows are not the ledger's)."
     out = {}
@@ -31,7 +37,7 @@ def _printed_rows():
             for o in c.get('outputs', []):
                 for line in ''.join(o.get('text', '')).splitlines():
                     if line.startswith('ledger <- '):
-                        r = json.loads(line[len('ledger <- '):])
+                        r = _parse_row(line[len('ledger <- '):])
                         if m and r['chapter'] == m.group(1): out[(r['chapter'], r['claim'])] = (nb.name, r)
     return out
 

@@ -448,7 +448,7 @@ def record_claim(chapter:str, # the chapter's module name, e.g. 'lora'
         tmp = p.with_suffix('.tmp')
         tmp.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + '\n')
         os.replace(tmp, p)                                     # readers never see a half-written file
-    print('ledger <- ' + json.dumps(row, ensure_ascii=False))  # the notebook's output carries the row; tests compare it with the file
+    print('ledger <- ' + repr(row))  # the notebook's output carries the row (a Python literal); tests compare it with the file
     return row
 
 def claims_table(path=None):
