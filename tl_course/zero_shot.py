@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import check, check_fraction, check_positive_int
+from .core import check, check_fraction, check_positive_int, verdict_of
 
 # %% auto #0
 __all__ = ['TEMPLATES_SINGLE', 'openai_imagenet_templates', 'encode_texts', 'zero_shot_head', 'zero_shot_logits', 'topk_accuracy',
@@ -81,32 +81,57 @@ def greedy_templates(score, # `score(templates) -> float`, e.g. zero-shot accura
     return chosen
 
 # %% ../nbs/60_clip_zero_shot.ipynb #4140a598
-def raw_logistic_probe(Xtr, ytr, Xte, yte, C:float=1.0) -> float:
-    "Test accuracy of a logistic regression on the (normalised) embeddings as they are, without standardising."
+def probe_predict(Xtr, ytr, Xte, C:float|None=None, standardise:bool=False) -> np.ndarray:
+    "Labels a probe trained on (`Xtr`, `ytr`) predicts for `Xte`: logistic regression with inverse regularisation `C` (on standardised features if `standardise`), or, when `C` is None, the nearest class mean by cosine."
+    Xtr, Xte, ytr = np.asarray(Xtr, np.float64), np.asarray(Xte, np.float64), np.asarray(ytr)
+    check(len(Xtr) == len(ytr), f"`Xtr` has {len(Xtr)} rows but `ytr` has {len(ytr)}")
+    check(len(np.unique(ytr)) > 1, "`ytr` has a single class: a probe needs at least two")
+    if C is None:
+        cls = np.unique(ytr)
+        Xn, Tn = F.normalize(torch.as_tensor(Xtr), dim=-1), F.normalize(torch.as_tensor(Xte), dim=-1)
+        means = F.normalize(torch.stack([Xn[torch.as_tensor(ytr == c)].mean(0) for c in cls]), dim=-1)
+        return cls[(Tn @ means.T).argmax(1).numpy()]
+    check(float(C) > 0, f"`C` must be positive (or None for the nearest class mean), got {C}")
     from sklearn.linear_model import LogisticRegression
-    return float(LogisticRegression(C=C, max_iter=2000).fit(np.asarray(Xtr, np.float64), ytr).score(np.asarray(Xte, np.float64), yte))
+    if standardise:
+        from sklearn.preprocessing import StandardScaler
+        sc = StandardScaler().fit(Xtr); Xtr, Xte = sc.transform(Xtr), sc.transform(Xte)
+    return LogisticRegression(C=C, max_iter=2000).fit(Xtr, ytr).predict(Xte)
 
-def ncm_probe(Xtr, ytr, Xte, yte) -> float:
-    "Test accuracy of the nearest class mean: cosine between each normalised embedding and each class's normalised mean embedding."
-    Xtr, Xte, ytr = F.normalize(torch.as_tensor(np.asarray(Xtr)).float(), dim=-1), F.normalize(torch.as_tensor(np.asarray(Xte)).float(), dim=-1), np.asarray(ytr)
-    cls = np.unique(ytr)
-    means = F.normalize(torch.stack([Xtr[torch.as_tensor(ytr == c)].mean(0) for c in cls]), dim=-1)
-    return float((cls[(Xte @ means.T).argmax(1).numpy()] == np.asarray(yte)).mean())
-
-def few_shot_curve(X_tr, y_tr, X_te, y_te, ks=(1, 2, 4, 8, 16), seeds=range(5), C:float=1.0, probe=None):
-    "Test accuracy of `probe(Xtr, ytr, Xte, yte)` (default: `logistic_probe` with `C`) on `k` labelled examples per class, for every `k` and random draw."
-    import pandas as pd
-
+def few_shot_correct(X_tr, y_tr, X_ev, y_ev, k:int, draws=range(5), **probe_kw) -> np.ndarray:
+    "(draws, evaluation items) of 1/0: is each item of `X_ev` classified right by a probe (`probe_predict`) trained on `k` random training examples per class, one row per draw of the shots."
     from tl_course.data import per_class_indices
-    from tl_course.feature_extraction import logistic_probe
-    X_tr, y_tr = np.asarray(X_tr), np.asarray(y_tr)
-    probe = probe or (lambda a, b, c, d: logistic_probe(a, b, c, d, C=C))
-    rows = []
-    for k in ks:
-        for s in seeds:
-            idx = per_class_indices(y_tr, k, seed=s)
-            rows.append(dict(k=k, seed=s, accuracy=probe(X_tr[idx], y_tr[idx], X_te, y_te)))
-    return pd.DataFrame(rows)
+    X_tr, y_tr, y_ev = np.asarray(X_tr), np.asarray(y_tr), np.asarray(y_ev)
+    k = check_positive_int('k', k)
+    out = []
+    for s in draws:
+        idx = per_class_indices(y_tr, k, seed=s)
+        out.append((probe_predict(X_tr[idx], y_tr[idx], X_ev, **probe_kw) == y_ev).astype(float))
+    return np.stack(out)
+
+def two_way_bootstrap(*mats, n_boot:int=4000, seed:int=0) -> np.ndarray:
+    "Bootstrap replicates (n_boot, len(mats)) of the grand means of matrices (replicates × test units) that share their rows (draws of the shots, seeds): in each replicate the rows are resampled once for all matrices and every matrix's columns independently."
+    mats = [np.asarray(m, dtype=np.float64) for m in mats]
+    check(len(mats) > 0 and all(m.ndim == 2 for m in mats), "give one or more 2-d arrays shaped (replicates, test units)")
+    R = mats[0].shape[0]
+    check(all(m.shape[0] == R for m in mats), "the matrices must share their rows (the same draws or seeds, in the same order)")
+    check(R >= 2 and all(m.shape[1] >= 2 for m in mats), "need at least 2 rows and 2 columns to resample")
+    rng = np.random.default_rng(seed)
+    wr = rng.multinomial(R, np.full(R, 1 / R), size=n_boot)                    # how often each row is drawn, per replicate
+    out = []
+    for m in mats:
+        U = m.shape[1]
+        wu = rng.multinomial(U, np.full(U, 1 / U), size=n_boot)               # how often each test unit is drawn
+        out.append(((wr @ m) * wu).sum(1) / (R * U))
+    return np.stack(out, 1)
+
+def crossed_measure(diff, threshold:float=0., side:str='above', label:str='', unit:str='', conf:float=0.95, **kw) -> dict:
+    "A `measure`-style result for the mean of a (replicates × test units) matrix of paired differences, its interval from `two_way_bootstrap`, the verdict from the course's rule."
+    diff = np.asarray(diff, dtype=np.float64)
+    b = two_way_bootstrap(diff, **kw)[:, 0]
+    lo, hi = (float(q) for q in np.quantile(b, [0.5 - conf / 2, 0.5 + conf / 2]))
+    return dict(effect_label=label, effect=float(diff.mean()), lo=lo, hi=hi, n=int(diff.shape[1]), unit=unit,
+                threshold=float(threshold), side=side, verdict=verdict_of(lo, hi, threshold, side))
 
 # %% ../nbs/60_clip_zero_shot.ipynb #2a8ceb94
 def interpolate_weights(zero_shot:dict, finetuned:dict, alpha:float) -> dict:
