@@ -17,6 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from tl_course.core import (
+    cache_dir,
     check,
     check_fraction,
     check_positive_int,
@@ -26,10 +27,10 @@ from tl_course.core import (
 )
 
 # %% auto #0
-__all__ = ['MMD_KERNELS', 'DA_METHODS', 'GradReverse', 'grad_reverse', 'dann_lambda', 'coral_loss', 'mmd_bandwidths', 'mmd_loss',
-           'adabn', 'predict_proba', 'pseudo_labels', 'DigitNet', 'train_da', 'self_train', 'accuracy_on',
-           'features_of', 'proxy_a_distance', 'pad_floor', 'coral_transform', 'tapt', 'diag_fisher',
-           'finetune_with_replay']
+__all__ = ['MMD_KERNELS', 'DA_METHODS', 'HUTTO_CORPORA', 'GradReverse', 'grad_reverse', 'dann_lambda', 'coral_loss',
+           'mmd_bandwidths', 'mmd_loss', 'adabn', 'predict_proba', 'pseudo_labels', 'DigitNet', 'train_da',
+           'self_train', 'accuracy_on', 'features_of', 'proxy_a_distance', 'pad_floor', 'fetch_hutto', 'hutto_snippets',
+           'coral_transform', 'tapt', 'diag_fisher', 'finetune_with_replay']
 
 # %% ../nbs/50_domain_adaptation.ipynb #13476276
 class GradReverse(torch.autograd.Function):
@@ -244,6 +245,42 @@ def pad_floor(n_s:int, n_t:int) -> float:
 
 
 # %% ../nbs/50_domain_adaptation.ipynb #150a4141
+HUTTO_CORPORA = ('movieReviewSnippets', 'amazonReviewSnippets', 'nytEditorialSnippets', 'tweets')
+_VADER_SDIST = 'vaderSentiment-3.3.2.tar.gz'
+
+def fetch_hutto():
+    """Path of vaderSentiment 3.3.2's source archive — the only package file that carries Hutto & Gilbert's (2014) human-rated snippets —
+    in `cache_dir('vader')`; downloaded once with pip when missing (online only)."""
+    import os
+    import subprocess
+    import sys
+    d = cache_dir('vader'); f = d/_VADER_SDIST
+    if f.exists(): return f
+    offline = any(os.environ.get(v, '').lower() in ('1', 'true', 'yes') for v in ('HF_HUB_OFFLINE', 'TL_COURSE_OFFLINE'))
+    cmd = [sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--no-binary', ':all:', 'vaderSentiment==3.3.2', '-d', str(d)]
+    check(not offline, f"{f} is missing and this session is offline: run `python {' '.join(cmd[1:])}` once online", FileNotFoundError)
+    subprocess.run(cmd, check=True)
+    check(f.exists(), f"pip did not leave {f}", FileNotFoundError)
+    return f
+
+def hutto_snippets(corpus:str='movieReviewSnippets', # one of `HUTTO_CORPORA`
+                   min_abs:float=0.5, # drop snippets whose mean rating lies within this of 0 (near-neutral)
+                  ) -> tuple:
+    "`(texts, labels, ratings)` of one of Hutto & Gilbert's (2014) human-rated corpora: label 1 (positive) when the mean rating (−4…4) is above 0."
+    import io
+    import tarfile
+
+    import pandas as pd
+    check(corpus in HUTTO_CORPORA, f"`corpus` must be one of {HUTTO_CORPORA}, got {corpus!r}")
+    check(isinstance(min_abs, (int, float)) and min_abs >= 0, f"`min_abs` must be a number ≥ 0, got {min_abs!r}")
+    with tarfile.open(fetch_hutto()) as outer:
+        inner = outer.extractfile('vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz').read()
+    with tarfile.open(fileobj=io.BytesIO(inner)) as t:
+        raw = t.extractfile(f'hutto_ICWSM_2014/{corpus}_GroundTruth.txt').read().decode('utf-8')
+    df = pd.read_csv(io.StringIO(raw), sep='\t', header=None, names=['id', 'rating', 'text'], quoting=3)
+    df = df[df.rating.abs() >= min_abs]
+    return df.text.astype(str).tolist(), (df.rating > 0).astype(np.int64).to_numpy(), df.rating.to_numpy()
+
 def coral_transform(Xs:np.ndarray, Xt:np.ndarray, eps:float=1.0) -> tuple:
     """CORAL (Sun, Feng & Saenko 2016): standardise each domain with its own mean and standard deviation, whiten the source with its
     covariance and re-colour it with the target's, both + `eps`·I (the paper's eps=1). Returns `(source adapted, target standardised)`:
