@@ -102,11 +102,19 @@ def zero_code(quant_type:str) -> int:
     "Index of the value 0.0 in `quant_type`'s table (what an odd-length tensor is padded with)."
     return int(torch.nonzero(codebook(quant_type) == 0)[0])
 
-def compare_with_bnb(w:torch.Tensor, quant_type:str='nf4', blocksize:int=64) -> dict:
+def _ours(w, quant_type, blocksize, ours):
+    "`ours` (codes, absmax) if given (checked against `w`'s size), else `w` quantized now."
+    if ours is None: return quantize_blockwise_4bit(w, quant_type, blocksize)
+    check(isinstance(ours, tuple) and len(ours) == 2 and ours[0].numel() == w.numel() and ours[1].numel() == -(-w.numel() // blocksize),
+          f"`ours` must be quantize_blockwise_4bit(w, quant_type, {blocksize})'s (codes, absmax) for this `w` ({w.numel()} weights)")
+    return ours
+
+def compare_with_bnb(w:torch.Tensor, quant_type:str='nf4', blocksize:int=64,
+                     ours=None) -> dict: # our (codes, absmax) of `w`, if already computed (else quantized here)
     "Quantize `w` with ours and with bitsandbytes: are the packed bytes, absmax and dequantized values identical?"
     import bitsandbytes.functional as bnbF
     q_ref, st = bnbF.quantize_4bit(w.detach().float().contiguous(), blocksize=blocksize, quant_type=quant_type)
-    codes, absmax = quantize_blockwise_4bit(w, quant_type, blocksize)
+    codes, absmax = _ours(w, quant_type, blocksize, ours)
     packed = pack_4bit(codes, zero_code(quant_type))
     dq_ref = bnbF.dequantize_4bit(q_ref, st).reshape(-1)
     dq = dequantize_blockwise_4bit(codes, absmax, w.shape, quant_type, blocksize).reshape(-1)
@@ -149,11 +157,12 @@ def bits_per_param(n:int, blocksize:int=64, double_quant:bool=False, blocksize2:
     return (8 * nb + 32 * -(-nb // blocksize2) + 32) / n           # 8-bit constants + float32 per 256 + the offset
 
 # %% ../nbs/40_qlora.ipynb #ccef7c68
-def compare_double_quant_with_bnb(w:torch.Tensor, blocksize:int=64) -> dict:
+def compare_double_quant_with_bnb(w:torch.Tensor, blocksize:int=64,
+                                  ours=None) -> dict: # our NF4 (codes, absmax) of `w`, if already computed
     "NF4 + double quantization, ours vs bitsandbytes (`compress_statistics=True`)."
     import bitsandbytes.functional as bnbF
     q_ref, st = bnbF.quantize_4bit(w.detach().float().contiguous(), blocksize=blocksize, quant_type='nf4', compress_statistics=True)
-    codes, absmax = quantize_blockwise_4bit(w, 'nf4', blocksize)
+    codes, absmax = _ours(w, 'nf4', blocksize, ours)
     q8, a2, off = double_quantize(absmax)
     dq_ref = bnbF.dequantize_4bit(q_ref, st).reshape(-1)
     dq = dequantize_blockwise_4bit(codes, double_dequantize(q8, a2, off), w.shape, 'nf4', blocksize).reshape(-1)
@@ -246,9 +255,10 @@ def merge_qlora(model:nn.Module) -> nn.Module:
 # %% ../nbs/40_qlora.ipynb #edc45532
 FORMATS = {'int4': ('int4', False), 'fp4': ('fp4', False), 'nf4': ('nf4', False), 'nf4 + double quant': ('nf4', True)}
 
-def quantize_roundtrip(w:torch.Tensor, quant_type:str='nf4', double_quant:bool=False, blocksize:int=64) -> torch.Tensor:
+def quantize_roundtrip(w:torch.Tensor, quant_type:str='nf4', double_quant:bool=False, blocksize:int=64,
+                       ours=None) -> torch.Tensor: # our (codes, absmax) of `w` in `quant_type`, if already computed
     "`w` after 4-bit quantization and dequantization (what a quantized model computes with)."
-    codes, absmax = quantize_blockwise_4bit(w, quant_type, blocksize)
+    codes, absmax = _ours(w, quant_type, blocksize, ours)
     if double_quant: absmax = double_dequantize(*double_quantize(absmax))
     return dequantize_blockwise_4bit(codes, absmax, w.shape, quant_type, blocksize).to(w.dtype)
 
@@ -258,18 +268,19 @@ def relative_error(w:torch.Tensor, wq:torch.Tensor) -> float:
 
 class quantized_weights:
     "Context manager: every `nn.Linear` of `model` (except `skip`) computes with quantized weights; restored on exit."
-    def __init__(self, model, quant_type='nf4', double_quant=False, skip=HEADS):
+    def __init__(self, model, quant_type='nf4', double_quant=False, skip=HEADS,
+                 codes=None): # {layer name: our (codes, absmax) in `quant_type`}, if already computed
         check(isinstance(model, nn.Module), f"`model` must be an nn.Module, got {type(model).__name__}", TypeError)
         codebook(quant_type)
         bad = [n for n, m in model.named_modules() if isinstance(m, Linear4bit)]
         check(not bad, f"`model` already holds Linear4bit layers ({bad[:3]}...): their weight is rebuilt at every call and cannot be swapped; pass the float model")
-        self.model, self.qt, self.dq, self.skip = model, quant_type, double_quant, tuple(skip)
+        self.model, self.qt, self.dq, self.skip, self.codes = model, quant_type, double_quant, tuple(skip), codes or {}
     def __enter__(self):
         self.saved = {}
         for n, m in self.model.named_modules():
             if type(m) is nn.Linear and not n.endswith(self.skip):
                 self.saved[n] = m.weight.data.clone()
-                m.weight.data = quantize_roundtrip(m.weight.data, self.qt, self.dq)
+                m.weight.data = quantize_roundtrip(m.weight.data, self.qt, self.dq, ours=self.codes.get(n))
         return self.model
     def __exit__(self, *exc):
         for n, w in self.saved.items(): self.model.get_submodule(n).weight.data = w
