@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 import weakref
 from dataclasses import dataclass
 
@@ -27,8 +28,8 @@ from .core import check, check_positive_int
 
 # %% auto #0
 __all__ = ['GIB', 'GPUS', 'CUDA_OVERHEAD_GIB', 'PLAN_TOLERANCE', 'MIN_TRANSFORMERS', 'ENCODER_TYPES', 'METHODS', 'OPTIMIZERS',
-           'CONFIGS', 'VISION', 'HEADS', 'IMPLS', 'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan', 'plan',
-           'measure_cpu', 'main']
+           'TARGETS', 'CONFIGS', 'VISION', 'HEADS', 'IMPLS', 'MemoryTrace', 'saved_tensor_bytes', 'Setup', 'MemoryPlan',
+           'plan', 'measure_cpu_runs', 'measure_cpu', 'main']
 
 # %% ../nbs/41_memory.ipynb #b36dde71
 class MemoryTrace(TorchDispatchMode):
@@ -75,6 +76,9 @@ MIN_TRANSFORMERS = '5.0'   # tried: 5.0.0 and 5.24 trace on the meta device; 4.5
 ENCODER_TYPES = ('bert', 'roberta', 'distilbert', 'deberta', 'deberta-v2', 'electra', 'albert', 'xlm-roberta', 'mpnet')
 METHODS = ('full', 'lora', 'qlora', 'frozen')
 OPTIMIZERS = {'adamw': 2, 'sgd': 1, 'adamw_8bit': 2, 'paged_adamw_8bit': 2}   # optimizer states per trainable parameter
+TARGETS = ('cuda', 'cpu')  # where the step will run: bitsandbytes' 8-bit optimizer keeps float32 copies on a CPU, none on CUDA
+# transformers 5 renamed gradient checkpointing; peft still reads the old names, which only warn (same behaviour)
+_GC_DEPRECATED = r"`(is_gradient_checkpointing|gradient_checkpointing_enable)` is deprecated"
 
 def _llama(**kw):
     from transformers import LlamaConfig
@@ -170,17 +174,20 @@ class Setup:
         loss = self.loss_fn(); loss.backward(); self.optimizer.step(); self.optimizer.zero_grad(set_to_none=True)
 
 def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224, dtype=torch.float32, optimizer='adamw',
-           gradient_checkpointing=False, lora_r=8, lora_targets=None, n_classes=2, device='meta', impl='peft', double_quant=True) -> Setup:
+           gradient_checkpointing=False, lora_r=8, lora_targets=None, n_classes=2, device='meta', impl='peft', double_quant=True, target='cuda') -> Setup:
     "Model, optimizer and batch for one step. `impl` builds QLoRA as the planner models it ('peft': LoRA on full-size linears), as tl_course.qlora does ('ours') or as bitsandbytes + peft do ('bnb')."
     check(method in METHODS, f"`method` must be one of {METHODS}, got {method!r}")
     check(optimizer in OPTIMIZERS, f"`optimizer` must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    check(target in TARGETS, f"`target` must be one of {TARGETS}, got {target!r}")
     batch, seq_len, image_size, lora_r = (check_positive_int(n, v) for n, v in dict(batch=batch, seq_len=seq_len, image_size=image_size, lora_r=lora_r).items())
     check(isinstance(dtype, torch.dtype) and dtype.is_floating_point, f"`dtype` must be a floating torch.dtype, got {dtype!r}")
     torch.manual_seed(0)
     model, kind = _build(model_or_config, device, dtype, n_classes)
     if gradient_checkpointing:
         check(hasattr(model, 'gradient_checkpointing_enable'), "`gradient_checkpointing` needs a transformers model")
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=dict(use_reentrant=False))
+        if hasattr(model, 'activation_checkpointing_enable'):           # transformers >= 5.x: the non-deprecated name
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs=dict(use_reentrant=False))
+        else: model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=dict(use_reentrant=False))
     check(impl in IMPLS, f"`impl` must be one of {IMPLS}, got {impl!r}")
     check(impl == 'peft' or (method == 'qlora' and device != 'meta'), "`impl` 'ours' and 'bnb' build real 4-bit layers: QLoRA on a real device only")
     if impl == 'ours':
@@ -217,8 +224,43 @@ def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224,
         else: inputs, loss_fn = dict(ids=ids), lambda: model(input_ids=ids, labels=ids).loss
     trainable = [p for p in model.parameters() if p.requires_grad]
     check(len(trainable) > 0, "nothing to train: no parameter requires a gradient")
-    opt = torch.optim.AdamW(trainable, lr=1e-5) if optimizer == 'adamw' else torch.optim.SGD(trainable, lr=1e-5, momentum=0.9 if optimizer == 'sgd' else 0)
-    return Setup(model, kind, opt, inputs, loss_fn, method, optimizer)
+    return Setup(model, kind, _optimizer(trainable, optimizer, device, target), inputs, loss_fn, method, optimizer)
+
+def _optimizer(params, name, device, target):
+    "The optimizer `name` for `params`: the real one on a real device (bitsandbytes' for the 8-bit ones); on 'meta', for the 8-bit ones, `_AdamW8bitTrace` as `target`'s kernels run it."
+    if name == 'adamw': return torch.optim.AdamW(params, lr=1e-5)    # torch's default: one tensor at a time on a CPU (and on 'meta')
+    if name == 'sgd': return torch.optim.SGD(params, lr=1e-5, momentum=0.9)
+    if device == 'meta': return _AdamW8bitTrace(params, dequantize=target == 'cpu')
+    import bitsandbytes as bnb
+    return (bnb.optim.PagedAdamW8bit if name == 'paged_adamw_8bit' else bnb.optim.AdamW8bit)(params, lr=1e-5)
+
+class _AdamW8bitTrace(torch.optim.Optimizer):
+    "bitsandbytes' (paged) 8-bit AdamW for the meta trace: its state layout and, with `dequantize` (its CPU kernel), the float32 copies its update makes."
+    def __init__(self, params, dequantize=False):
+        super().__init__(params, dict(lr=1e-5)); self.dequantize = dequantize
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group['params']:
+                if p.grad is None: continue
+                st, g, q8 = self.state[p], p.grad, p.numel() >= 4096      # bitsandbytes' min_8bit_size: smaller tensors keep float32 states
+                if not st:
+                    if q8:
+                        nb = -(-p.numel() // 256)                          # one float32 absmax per block of 256
+                        st.update(state1=torch.zeros_like(p, dtype=torch.uint8), state2=torch.zeros_like(p, dtype=torch.uint8),
+                                  absmax1=torch.zeros(nb, device=p.device), absmax2=torch.zeros(nb, device=p.device))
+                    else: st.update(state1=torch.zeros_like(p, dtype=torch.float32), state2=torch.zeros_like(p, dtype=torch.float32))
+                if not (q8 and self.dequantize):                           # CUDA's fused kernel (and the 32-bit path): in place
+                    st['state1'].mul_(0.9); st['state2'].mul_(0.999); continue
+                # the CPU kernel (bitsandbytes/backends/cpu/ops.py): dequantize both states, update in float32, quantize back
+                s1, s2 = torch.empty_like(p, dtype=torch.float32), torch.empty_like(p, dtype=torch.float32)
+                gf = g.float() * 1.0; pf = p.data.float()
+                s1.mul_(0.9).add_(gf, alpha=0.1); s2.mul_(0.999).addcmul_(gf, gf, value=0.001)
+                denom = (s2.sqrt() / 1.0).add_(1e-8); pf.addcdiv_(s1, denom, value=-1e-5); p.data.copy_(pf)
+                for s, k in ((s1, 'state1'), (s2, 'state2')):
+                    codes, absmax = torch.empty_like(p, dtype=torch.uint8), torch.empty(st['absmax1'].shape, device=p.device)
+                    st[k].copy_(codes); del codes, absmax
+                del s1, s2, gf, pf, denom
 
 from contextlib import contextmanager, nullcontext
 
@@ -311,16 +353,21 @@ def plan(model_or_config, # a name from `CONFIGS`/`VISION`, a transformers confi
          dtype=torch.float32, # weights and activations (QLoRA: the compute dtype)
          optimizer:str='adamw', # 'adamw', 'sgd', 'adamw_8bit', 'paged_adamw_8bit'
          gradient_checkpointing:bool=False, lora_r:int=8, lora_targets=None, n_classes:int=2,
-         double_quant:bool=True, device:str='meta') -> MemoryPlan:
+         double_quant:bool=True, device:str='meta',
+         target:str='cuda', # where the step will run ('cuda' or 'cpu'): only bitsandbytes' 8-bit optimizers differ (a CPU dequantizes each state)
+        ) -> MemoryPlan:
     "Plan the memory of one training step by running it on `device` ('meta': no memory, no compute) and tracing every allocation."
-    s = _setup(model_or_config, method, batch, seq_len, image_size, dtype, optimizer, gradient_checkpointing, lora_r, lora_targets, n_classes, device)
-    with _attention_backends():
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=_GC_DEPRECATED, category=FutureWarning)
+        s = _setup(model_or_config, method, batch, seq_len, image_size, dtype, optimizer, gradient_checkpointing, lora_r, lora_targets, n_classes, device,
+                   target=target)
+    with _attention_backends(), warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=_GC_DEPRECATED, category=FutureWarning)
         s.step()                                                   # first step creates the optimizer state
         params, buffers, opt_state = _tensors(s)
         act, loss = saved_tensor_bytes(s.loss_fn, exclude=params + buffers)
         del loss
         with MemoryTrace(params + buffers + opt_state + list(s.inputs.values())) as mt: s.step()
-    trainable = [p for p in params if p.requires_grad]
     weights, bd = _nbytes(params + buffers), {}
     quant_const, transient = 0, 0
     if method == 'qlora':
@@ -328,7 +375,7 @@ def plan(model_or_config, # a name from `CONFIGS`/`VISION`, a transformers confi
         fp = _nbytes(lin)
         codes, quant_const = map(sum, zip(*[_q4_bytes(w.numel(), double_quant) for w in lin]))
         weights, transient = weights - fp + codes, max(w.numel() * w.element_size() for w in lin)   # one layer dequantized at a time
-    state = _nbytes(opt_state) if optimizer in ('adamw', 'sgd') else sum(2 * p.numel() for p in trainable)   # 8-bit: 2 one-byte states
+    state = _nbytes(opt_state)                                     # 8-bit: one byte per state and element + an absmax per 256 (traced)
     bd['weights'] = weights
     if method == 'qlora': bd['quantization constants'] = quant_const
     bd['optimizer state'] = state
@@ -336,7 +383,7 @@ def plan(model_or_config, # a name from `CONFIGS`/`VISION`, a transformers confi
     bd['gradients + temporaries at the peak'] = max(0, mt.peak + transient - act)     # traced: not every gradient is alive at the peak
     name = model_or_config if isinstance(model_or_config, str) else type(model_or_config).__name__
     settings = dict(method=method, batch=batch, **({'image_size': image_size} if s.kind == 'vision' else {'seq_len': seq_len}),
-                    dtype=str(dtype).replace('torch.', ''), optimizer=optimizer, gradient_checkpointing=gradient_checkpointing)
+                    dtype=str(dtype).replace('torch.', ''), optimizer=optimizer, gradient_checkpointing=gradient_checkpointing, target=target)
     return MemoryPlan(name, settings, bd, act)
 
 # %% ../nbs/41_memory.ipynb #f98880b4
@@ -349,25 +396,38 @@ def _peak_rss() -> int: return _status_kb('VmHWM')   # this process's own peak (
 def _reset_peak(): open('/proc/self/clear_refs', 'w').write('5')   # Linux: VmHWM := VmRSS (forget the peak of building the model)
 
 _MEASURE = """
-import gc, json, sys, torch, transformers, peft
+import ctypes, gc, json, os, sys, time, traceback, warnings, torch, torchvision, transformers, peft, bitsandbytes   # imported before any measurement
 import tl_course.lora, tl_course.qlora
-from tl_course.memory import _setup, _rss, _peak_rss, _reset_peak, _attention_backends
-a = json.loads(sys.argv[1])
-if a['impl'] == 'bnb': import bitsandbytes
-m = getattr(transformers, a['cls']).from_dict(a['config']) if a['cls'] else a['name']
-kw = {**a['kwargs'], 'dtype': getattr(torch, a['kwargs'].get('dtype', 'float32'))}
-base = _rss()
-s = _setup(m, device='cpu', impl=a['impl'], **kw)
-gc.collect(); built = _rss() - base; _reset_peak()
-with _attention_backends():
-    for _ in range(a['steps']): s.step()
-print(json.dumps(dict(grew=_peak_rss() - base, built=built)))
+from tl_course.memory import _setup, _status_kb, _reset_peak, _attention_backends, _GC_DEPRECATED
+warnings.filterwarnings('ignore', message=_GC_DEPRECATED, category=FutureWarning)
+libc = ctypes.CDLL('libc.so.6')
+def anon():                                       # anonymous resident memory, free heap handed back first
+    gc.collect(); libc.malloc_trim(0); return _status_kb('RssAnon')
+for a in json.loads(sys.stdin.read()):            # one forked child per run: a fresh process without paying the imports again
+    r, w = os.pipe(); pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            t0 = time.perf_counter()
+            m = getattr(transformers, a['cls']).from_dict(a['config']) if a['cls'] else a['name']
+            kw = {**a['kwargs'], 'dtype': getattr(torch, a['kwargs'].get('dtype', 'float32'))}
+            base, file_base = anon(), _status_kb('RssFile')
+            s = _setup(m, device='cpu', impl=a['impl'], **kw)
+            with _attention_backends():
+                s.step()                          # warm-up: the optimizer state exists and the code is paged in, as in plan()
+                at_rest = anon() - base; _reset_peak(); file0 = _status_kb('RssFile')
+                for _ in range(a['steps']): s.step()
+            out = dict(grew=_status_kb('VmHWM') - _status_kb('RssFile') - _status_kb('RssShmem') - base, at_rest=at_rest,
+                       file_during=_status_kb('RssFile') - file0,
+                       library_pages=_status_kb('RssFile') - file_base, seconds=time.perf_counter() - t0)
+        except BaseException: out = dict(error=traceback.format_exc())
+        os.write(w, json.dumps(out).encode()); os._exit(0)
+    os.close(w); data = b''
+    while chunk := os.read(r, 1 << 16): data += chunk
+    os.close(r); os.waitpid(pid, 0); print(data.decode(), flush=True)
 """
 
-def measure_cpu(model_or_config, # a name from `CONFIGS`/`VISION` or a transformers config (rebuilt in the child from its dict)
-                steps:int=2, impl:str='peft', # 'peft', 'ours' (tl_course.qlora) or 'bnb' (bitsandbytes + peft): how QLoRA is built
-                **kwargs) -> dict:
-    "Train `steps` real steps on CPU in a fresh process. `grew`: bytes its peak resident memory rose above its resident memory after imports, the peak of building the model forgotten; `built`: bytes resident after building."
+def _spec(model_or_config, impl, steps, kwargs) -> dict:
     from transformers import PretrainedConfig
     if isinstance(model_or_config, str):
         check(model_or_config in CONFIGS or model_or_config in VISION, f"`model_or_config` must be one of {sorted(CONFIGS) + sorted(VISION)} or a transformers config")
@@ -377,11 +437,26 @@ def measure_cpu(model_or_config, # a name from `CONFIGS`/`VISION` or a transform
         spec = dict(cls=type(model_or_config).__name__, name=None, config=model_or_config.to_dict())
     check(impl in IMPLS, f"`impl` must be one of {IMPLS}, got {impl!r}")
     kw = {k: (str(v).replace('torch.', '') if isinstance(v, torch.dtype) else v) for k, v in kwargs.items()}
-    env = {**os.environ, 'MALLOC_MMAP_THRESHOLD_': '65536'}   # freed blocks go back to the OS at once: resident memory follows what torch holds
-    r = subprocess.run([sys.executable, '-c', _MEASURE, json.dumps(dict(**spec, impl=impl, steps=check_positive_int('steps', steps), kwargs=kw))],
-                       capture_output=True, text=True, env=env)
+    return dict(**spec, impl=impl, steps=check_positive_int('steps', steps), kwargs=kw)
+
+def measure_cpu_runs(runs, # (model_or_config, impl, settings) triples: see `measure_cpu`
+                     steps:int=1) -> list:
+    "`measure_cpu` for several runs, each in its own fork of one process that imported everything once."
+    jobs = [_spec(m, impl, steps, kw) for m, impl, kw in runs]
+    # one thread (oneDNN keeps a scratchpad per thread); freed blocks go back to the OS at once, so resident memory follows what torch holds
+    env = {**os.environ, 'MALLOC_MMAP_THRESHOLD_': '65536', 'MALLOC_ARENA_MAX': '1', 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+    r = subprocess.run([sys.executable, '-c', _MEASURE], input=json.dumps(jobs), capture_output=True, text=True, env=env)
     check(r.returncode == 0, f"the measuring process failed:\n{r.stderr[-2000:]}", RuntimeError)
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    out = [json.loads(line) for line in r.stdout.strip().splitlines() if line.startswith('{')]
+    check(len(out) == len(jobs), f"the measuring process returned {len(out)} results for {len(jobs)} runs:\n{r.stderr[-2000:]}", RuntimeError)
+    for o in out: check('error' not in o, f"a measured run failed:\n{o.get('error', '')[-2000:]}", RuntimeError)
+    return out
+
+def measure_cpu(model_or_config, # a name from `CONFIGS`/`VISION` or a transformers config (rebuilt in the child from its dict)
+                steps:int=1, impl:str='peft', # 'peft', 'ours' (tl_course.qlora) or 'bnb' (bitsandbytes + peft): how QLoRA is built
+                **kwargs) -> dict:
+    "Train one warm-up step and `steps` more on CPU in a fresh process. `grew`: bytes the peak *anonymous* resident memory of those `steps` rose above the level before building the model (file-backed pages -- library code -- left out); `at_rest`: bytes held after the warm-up step; `file_during`/`library_pages`: bytes of library code mapped during the measured steps / since before building (left out of `grew`)."
+    return measure_cpu_runs([(model_or_config, impl, kwargs)], steps)[0]
 
 
 # %% ../nbs/41_memory.ipynb #7c537e9f
@@ -407,6 +482,7 @@ def main(argv=None) -> int:
     pp.add_argument('--lora-r', type=int, default=8)
     pp.add_argument('--lora-targets', default=None, help="comma-separated module names or 'all-linear' (default: peft's per-architecture choice)")
     pp.add_argument('--no-double-quant', action='store_true')
+    pp.add_argument('--device', choices=TARGETS, default='cuda', help="where the step runs: bitsandbytes' 8-bit optimizers keep float32 copies on a CPU")
     pp.add_argument('--gpu', default=None, help=f"one of {', '.join(GPUS)} (default: all)")
     a = ap.parse_args(argv)
     model = a.model
@@ -416,7 +492,7 @@ def main(argv=None) -> int:
     targets = a.lora_targets if a.lora_targets in (None, 'all-linear') else a.lora_targets.split(',')
     p = plan(model, a.method, batch=a.batch, seq_len=a.seq_len, image_size=a.image_size, dtype=getattr(torch, a.dtype),
              optimizer=a.optimizer, gradient_checkpointing=a.gradient_checkpointing, lora_r=a.lora_r, lora_targets=targets,
-             double_quant=not a.no_double_quant)
+             double_quant=not a.no_double_quant, target=a.device)
     print(f"{p.name}: {', '.join(f'{k}={v}' for k, v in p.settings.items())}")
     print(p.table().to_string(float_format=lambda v: f"{v:.3f}"))
     gpus = [_gpu_name(a.gpu)] if a.gpu else list(GPUS)
@@ -424,6 +500,7 @@ def main(argv=None) -> int:
     lo, hi = p.band()
     print(f"band for the validated ±{PLAN_TOLERANCE:.0%} error: {lo:.3f}-{hi:.3f} GiB; fits = band's upper end + CUDA context within the card's usable GiB")
     for g in gpus: print(f"{g} ({GPUS[g]:.2f} GiB usable, {CUDA_OVERHEAD_GIB} GiB CUDA context): {v[g]}")
+    print(f"(validated against CPU steps only: the {CUDA_OVERHEAD_GIB} GiB CUDA context is assumed and allocator fragmentation is not measured)")
     return 0
 
 # %% ../nbs/41_memory.ipynb #6429b883
