@@ -12,7 +12,7 @@ NBDEV_WORKERS ?= 2
 NB_THREADS := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 OFFLINE_ENV := HF_HUB_OFFLINE=1 TL_COURSE_OFFLINE=1 PYTHONPATH=$(CURDIR)/tests/offline TL_COURSE_NET_LOG=$(CURDIR)/test-artifacts/network.log $(NB_THREADS)
 
-.PHONY: lint install course test nbs docs katex pytest chromium clean colab-check
+.PHONY: lint install data course test nbs docs katex pytest chromium clean colab-check
 
 $(BIN)/activate:
 	python3 -m venv $(VENV)
@@ -30,6 +30,11 @@ $(STAMP): | $(BIN)/activate
 
 install: $(STAMP)
 
+# Data that ships only in a PyPI source archive (Hutto & Gilbert's 2014 rated snippets, in vaderSentiment's sdist): fetched once into
+# the course cache while online, before the notebooks run offline; a no-op when it is cached
+data: install
+	$(BIN)/python -c "from tl_course.domain_adaptation import fetch_hutto; fetch_hutto()"
+
 chromium:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  { echo "installing Debian's chromium for the site test"; \
@@ -37,7 +42,7 @@ chromium:
 	    echo "could not install chromium: the browser test will be skipped (or fail under CI)"; }
 
 # Execute every notebook's laptop track and save its outputs into the notebooks.
-nbs: install
+nbs: data
 	$(BIN)/nbdev-export
 	mkdir -p test-artifacts && rm -f test-artifacts/network.log
 	$(OFFLINE_ENV) $(BIN)/nbdev-test --save --n-workers $(NBDEV_WORKERS) --timing --skip-file-glob index.ipynb
@@ -57,15 +62,15 @@ course: nbs docs
 	@echo "Open the course: $(CURDIR)/_docs/index.html"
 
 # Every `#| gpu` cell on tiny stand-ins of the hub models and data (tools/colab_check.py); writes test-artifacts/colab-track.json
-colab-check: install
+colab-check: data
 	mkdir -p test-artifacts
 	$(OFFLINE_ENV) $(BIN)/python tools/colab_check.py --out test-artifacts/colab-track.json
 
-pytest: install chromium
+pytest: data chromium
 	mkdir -p test-artifacts
 	$(OFFLINE_ENV) $(BIN)/pytest -q tests
 
-test: install chromium
+test: data chromium
 	$(BIN)/nbdev-export
 	@if [ -n "$$CI" ] && ! git diff --quiet -- tl_course 2>/dev/null; then echo "tl_course/ differs from the notebooks: run nbdev-export and commit"; git diff --stat -- tl_course; exit 1; fi
 	$(BIN)/ruff check tl_course
