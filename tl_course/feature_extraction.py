@@ -21,7 +21,7 @@ from .zoo import mean_pool, prep_images
 
 # %% auto #0
 __all__ = ['named_blocks', 'freeze_to', 'freeze', 'unfreeze', 'trainable_summary', 'fingerprint', 'cached', 'block_maps',
-           'image_features', 'text_features', 'logistic_probe', 'mlp_head', 'small_cnn', 'PartialHead']
+           'image_features', 'text_features', 'logistic_probe', 'mlp_head', 'small_cnn', 'PartialHead', 'conv_bn_rows']
 
 # %% ../nbs/10_feature_extraction.ipynb #8e78fb9f
 def named_blocks(model:nn.Module) -> list:
@@ -166,10 +166,10 @@ def mlp_head(d_in:int, n_classes:int, hidden:int=256, p:float=0.2) -> nn.Module:
     return nn.Sequential(nn.Linear(d_in, hidden), nn.ReLU(), nn.Dropout(p), nn.Linear(hidden, n_classes))
 
 def small_cnn(n_classes:int=10) -> nn.Module:
-    "A small LeNet-style CNN for 1-channel images (28×28 or larger), the from-scratch baseline."
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.AdaptiveAvgPool2d(7), nn.Flatten(),
-                         nn.Dropout(0.25), nn.Linear(32 * 7 * 7, check_positive_int('n_classes', n_classes)))
+    "A small LeNet-style CNN for 1-channel 28×28 images, the from-scratch baseline (channels-last weights: faster on a CPU)."
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),                    # (B, 16, 14, 14)
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),   # (B, 32·7·7)
+                         nn.Dropout(0.25), nn.Linear(32 * 7 * 7, check_positive_int('n_classes', n_classes))).to(memory_format=torch.channels_last)
 
 
 # %% ../nbs/10_feature_extraction.ipynb #c1a9e0f3
@@ -190,7 +190,8 @@ def train_steps(model:nn.Module, X, y, # inputs and labels
     bs = min(bs, len(y)); ds = TensorDataset(X, y)
     dl = DataLoader(ds, batch_size=bs, sampler=RandomSampler(ds, replacement=True, num_samples=steps // chunks * bs, generator=torch.Generator().manual_seed(seed)))
     vdl = make_loader(torch.as_tensor(valid[0]), torch.as_tensor(np.asarray(valid[1])), batch_size=512) if valid is not None else None
-    return fit(model, dl, vdl, epochs=chunks, lr=lr, progress=False, patience=patience, keep_best=patience is not None)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.01, fused=True)   # `fit`'s default optimiser, in one fused kernel
+    return fit(model, dl, vdl, epochs=chunks, opt=opt, progress=False, patience=patience, keep_best=patience is not None)
 
 # %% ../nbs/10_feature_extraction.ipynb #a4423672
 class PartialHead(nn.Module):
@@ -203,7 +204,24 @@ class PartialHead(nn.Module):
         # copies that train even when `effnet` is frozen (a deepcopy keeps requires_grad=False, and `fit` keeps frozen BatchNorm in eval mode)
         self.body = nn.Sequential(*(copy.deepcopy(m).requires_grad_(True) for m in mods))
         self.fc = nn.Linear(effnet.num_features, check_positive_int('n_classes', n_classes))
-    def forward(self, x): return self.fc(self.body(x).mean((2, 3)))   # (B, n_classes)
+    def forward(self, x):
+        *stages, conv, bn = self.body
+        for s in stages: x = s(x)
+        return self.fc(conv_bn_rows(x, conv, bn).mean(1))   # (B, n_classes)
+
+def conv_bn_rows(x:torch.Tensor, # (B, C, h, w) maps
+                 conv:nn.Conv2d, # a 1×1 convolution
+                 bn:nn.Module # the BatchNorm after it (timm's `BatchNormAct2d`, or `nn.BatchNorm2d`)
+                ) -> torch.Tensor:
+    "`bn(conv(x))` as (B, h·w, C_out): the same maths (running statistics included) on the B·h·w rows, a matrix product instead of a convolution, faster on a CPU for small maps."
+    check(conv.kernel_size == (1, 1) and conv.stride == (1, 1) and conv.groups == 1 and conv.padding in ((0, 0), 'valid'), f"`conv` must be a plain 1×1 convolution, got {conv}")
+    check(isinstance(bn, nn.modules.batchnorm._BatchNorm) and bn.momentum is not None, "`bn` must be a BatchNorm layer with a `momentum`")
+    B, C, h, w = x.shape
+    z = F.linear(x.permute(0, 2, 3, 1).reshape(B * h * w, C), conv.weight.flatten(1), conv.bias)
+    if bn.training and bn.track_running_stats: bn.num_batches_tracked.add_(1)
+    z = F.batch_norm(z, bn.running_mean, bn.running_var, bn.weight, bn.bias, bn.training or bn.running_mean is None, bn.momentum, bn.eps)
+    z = bn.act(bn.drop(z)) if hasattr(bn, 'act') else z                  # timm's BatchNormAct2d: dropout (identity here), then the activation
+    return z.view(B, h * w, -1)
 
 # %% ../nbs/10_feature_extraction.ipynb #3b6ef840
 def as_gray(X, size:int=28) -> torch.Tensor:
