@@ -75,8 +75,8 @@ PLAN_TOLERANCE = 0.10      # the planner's validated error bound (|plan / measur
 MIN_TRANSFORMERS = '5.0'   # tried: 5.0.0 and 5.24 trace on the meta device; 4.53 and 4.55 call .item() on a meta tensor inside the model
 ENCODER_TYPES = ('bert', 'roberta', 'distilbert', 'deberta', 'deberta-v2', 'electra', 'albert', 'xlm-roberta', 'mpnet')
 METHODS = ('full', 'lora', 'qlora', 'frozen')
-OPTIMIZERS = {'adamw': 2, 'sgd': 1, 'adamw_8bit': 2, 'paged_adamw_8bit': 2}   # optimizer states per trainable parameter
-TARGETS = ('cuda', 'cpu')  # where the step will run: bitsandbytes' 8-bit optimizer keeps float32 copies on a CPU, none on CUDA
+OPTIMIZERS = {'adamw': 2, 'adamw_fused': 2, 'sgd': 1, 'adamw_8bit': 2, 'paged_adamw_8bit': 2}   # optimizer states per trainable parameter
+TARGETS = ('cuda', 'cpu')  # where the step will run: torch's AdamW runs foreach (multi-tensor) on CUDA, per tensor on a CPU; bitsandbytes' 8-bit optimizer keeps float32 copies on a CPU, none on CUDA
 # transformers 5 renamed gradient checkpointing; peft still reads the old names, which only warn (same behaviour)
 _GC_DEPRECATED = r"`(is_gradient_checkpointing|gradient_checkpointing_enable)` is deprecated"
 
@@ -228,7 +228,10 @@ def _setup(model_or_config, method='full', batch=8, seq_len=256, image_size=224,
 
 def _optimizer(params, name, device, target):
     "The optimizer `name` for `params`: the real one on a real device (bitsandbytes' for the 8-bit ones); on 'meta', for the 8-bit ones, `_AdamW8bitTrace` as `target`'s kernels run it."
-    if name == 'adamw': return torch.optim.AdamW(params, lr=1e-5)    # torch's default: one tensor at a time on a CPU (and on 'meta')
+    if name == 'adamw':   # torch's default: foreach (multi-tensor, holds a square root of every second moment at once) on CUDA, one tensor at a time on a CPU
+        return torch.optim.AdamW(params, lr=1e-5, foreach=(target == 'cuda') if device == 'meta' else None)
+    if name == 'adamw_fused':  # one fused kernel, in place (the Trainer's adamw_torch_fused); traced on 'meta' as the per-tensor path (one tensor's temporaries)
+        return torch.optim.AdamW(params, lr=1e-5, **({'foreach': False} if device == 'meta' else {'fused': True}))
     if name == 'sgd': return torch.optim.SGD(params, lr=1e-5, momentum=0.9)
     if device == 'meta': return _AdamW8bitTrace(params, dequantize=target == 'cpu')
     import bitsandbytes as bnb
@@ -351,10 +354,10 @@ def plan(model_or_config, # a name from `CONFIGS`/`VISION`, a transformers confi
          method:str='full', # 'full', 'lora', 'qlora' or 'frozen' (head only)
          batch:int=8, seq_len:int=256, image_size:int=224,
          dtype=torch.float32, # weights and activations (QLoRA: the compute dtype)
-         optimizer:str='adamw', # 'adamw', 'sgd', 'adamw_8bit', 'paged_adamw_8bit'
+         optimizer:str='adamw', # 'adamw' (torch's default), 'adamw_fused', 'sgd', 'adamw_8bit', 'paged_adamw_8bit'
          gradient_checkpointing:bool=False, lora_r:int=8, lora_targets=None, n_classes:int=2,
          double_quant:bool=True, device:str='meta',
-         target:str='cuda', # where the step will run ('cuda' or 'cpu'): only bitsandbytes' 8-bit optimizers differ (a CPU dequantizes each state)
+         target:str='cuda', # where the step will run ('cuda' or 'cpu'): AdamW's default (foreach on CUDA) and bitsandbytes' 8-bit optimizers (a CPU dequantizes each state) differ
         ) -> MemoryPlan:
     "Plan the memory of one training step by running it on `device` ('meta': no memory, no compute) and tracing every allocation."
     with warnings.catch_warnings():
