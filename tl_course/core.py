@@ -155,16 +155,20 @@ class History:
         return ax
 
 # %% ../nbs/00_core.ipynb #619e7a75
-def evaluate(model:nn.Module, dl:DataLoader, loss_fn=F.cross_entropy, device=None) -> dict:
+def evaluate(model:nn.Module, dl:DataLoader, loss_fn=F.cross_entropy, device=None,
+             amp=None, # mixed precision for the forward pass, as in `fit` (the loss is computed in float32)
+            ) -> dict:
     "Mean loss and accuracy of `model` over `dl`, in eval mode and without gradients."
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
     tot_loss, correct, n = 0., 0, 0
+    dt = _amp_dtype(amp, torch.device(device))
     with torch.no_grad():
         for batch in dl:
             xs, y = _to(split_batch(batch), device)
-            logits = forward(model, xs)
+            with torch.autocast(torch.device(device).type, dtype=dt or torch.float32, enabled=dt is not None): logits = forward(model, xs)
+            if dt is not None and torch.is_tensor(logits): logits = logits.float()
             _check_targets(logits, y, loss_fn)
             tot_loss += loss_fn(logits, y).item() * len(y)
             correct += (logits.argmax(-1) == y).sum().item(); n += len(y)
@@ -278,7 +282,7 @@ def fit(model:nn.Module, # the model; only parameters with `requires_grad` are t
             bar.update(1); bar.set_postfix(epoch=epoch+1, loss=f"{loss.item():.3f}")
         hist.train_loss.append(tot/n)
         if valid_dl is not None:
-            r = evaluate(model, valid_dl, loss_fn, device)
+            r = evaluate(model, valid_dl, loss_fn, device, amp=amp)   # autocast per pass, never around optimiser steps: an outer region would keep stale bf16 copies of the weights
             hist.valid_loss.append(r['loss']); hist.valid_acc.append(r['accuracy'])
             if r['loss'] < best:
                 best, bad = r['loss'], 0
