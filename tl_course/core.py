@@ -30,7 +30,8 @@ except ImportError:
 __all__ = ['IN_COLAB', 'VERDICTS', 'SIDES', 'check', 'check_positive_int', 'check_fraction', 'set_seed', 'default_device',
            'cache_dir', 'count_params', 'make_loader', 'split_batch', 'forward', 'History', 'evaluate', 'predict',
            'accuracy', 'frozen_bn_eval', 'fit', 'mean_std', 'fmt_mean_std', 'paired_effect', 'verdict_of', 'measure',
-           'measured_band', 'combine_verdicts', 'claims_path', 'load_claims', 'record_claim', 'claims_table']
+           'measured_band', 'combine_verdicts', 'claims_path', 'load_claims', 'record_claim', 'claims_table',
+           'two_way_bootstrap', 'crossed_measure']
 
 # %% ../nbs/00_core.ipynb #0f6f0565
 def check(cond:bool, # the condition that must hold
@@ -461,3 +462,30 @@ def claims_table(path=None):
     cols = ['chapter', 'claim', 'source', 'scope', 'effect', 'lo', 'hi', 'threshold', 'n', 'verdict']
     return pd.DataFrame(load_claims(path)).reindex(columns=cols)
 
+
+# %% ../nbs/00_core.ipynb #6fdca180
+def two_way_bootstrap(*mats, n_boot:int=4000, seed:int=0) -> np.ndarray:
+    "Bootstrap replicates (n_boot, len(mats)) of the grand means of matrices (replicates × test units) that share their rows (draws of the shots, seeds): in each replicate the rows are resampled once for all matrices and every matrix's columns independently."
+    mats = [np.asarray(m, dtype=np.float64) for m in mats]
+    check(len(mats) > 0 and all(m.ndim == 2 for m in mats), "give one or more 2-d arrays shaped (replicates, test units)")
+    for i, m in enumerate(mats): check(np.isfinite(m).all(), f"matrix {i} contains NaN or inf at (row, column) {np.argwhere(~np.isfinite(m))[:3].tolist()}: every run must have a finite value")
+    R = mats[0].shape[0]
+    check(all(m.shape[0] == R for m in mats), "the matrices must share their rows (the same draws or seeds, in the same order)")
+    check(R >= 2 and all(m.shape[1] >= 2 for m in mats), "need at least 2 rows and 2 columns to resample")
+    rng = np.random.default_rng(seed)
+    wr = rng.multinomial(R, np.full(R, 1 / R), size=n_boot)                    # how often each row is drawn, per replicate
+    out = []
+    for m in mats:
+        U = m.shape[1]
+        wu = rng.multinomial(U, np.full(U, 1 / U), size=n_boot)               # how often each test unit is drawn
+        out.append(((wr @ m) * wu).sum(1) / (R * U))
+    return np.stack(out, 1)
+
+def crossed_measure(diff, threshold:float=0., side:str='above', label:str='', unit:str='', conf:float=0.95, **kw) -> dict:
+    "A `measure`-style result for the mean of a (replicates × test units) matrix of paired differences, its interval from `two_way_bootstrap`, the verdict from the course's rule."
+    diff = np.asarray(diff, dtype=np.float64)
+    check(0 < conf < 1, f"`conf` must lie between 0 and 1, got {conf}")
+    b = two_way_bootstrap(diff, **kw)[:, 0]
+    lo, hi = (float(q) for q in np.quantile(b, [0.5 - conf / 2, 0.5 + conf / 2]))
+    return dict(effect_label=label, effect=float(diff.mean()), lo=lo, hi=hi, n=int(diff.shape[1]), unit=unit,
+                threshold=float(threshold), side=side, verdict=verdict_of(lo, hi, threshold, side))

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import check, check_fraction, check_positive_int, verdict_of
+from .core import check, check_fraction, check_positive_int
 
 # %% auto #0
 __all__ = ['TEMPLATES_SINGLE', 'openai_imagenet_templates', 'encode_texts', 'zero_shot_head', 'zero_shot_logits', 'topk_accuracy',
@@ -108,30 +108,6 @@ def few_shot_correct(X_tr, y_tr, X_ev, y_ev, k:int, draws=range(5), **probe_kw) 
         idx = per_class_indices(y_tr, k, seed=s)
         out.append((probe_predict(X_tr[idx], y_tr[idx], X_ev, **probe_kw) == y_ev).astype(float))
     return np.stack(out)
-
-def two_way_bootstrap(*mats, n_boot:int=4000, seed:int=0) -> np.ndarray:
-    "Bootstrap replicates (n_boot, len(mats)) of the grand means of matrices (replicates × test units) that share their rows (draws of the shots, seeds): in each replicate the rows are resampled once for all matrices and every matrix's columns independently."
-    mats = [np.asarray(m, dtype=np.float64) for m in mats]
-    check(len(mats) > 0 and all(m.ndim == 2 for m in mats), "give one or more 2-d arrays shaped (replicates, test units)")
-    R = mats[0].shape[0]
-    check(all(m.shape[0] == R for m in mats), "the matrices must share their rows (the same draws or seeds, in the same order)")
-    check(R >= 2 and all(m.shape[1] >= 2 for m in mats), "need at least 2 rows and 2 columns to resample")
-    rng = np.random.default_rng(seed)
-    wr = rng.multinomial(R, np.full(R, 1 / R), size=n_boot)                    # how often each row is drawn, per replicate
-    out = []
-    for m in mats:
-        U = m.shape[1]
-        wu = rng.multinomial(U, np.full(U, 1 / U), size=n_boot)               # how often each test unit is drawn
-        out.append(((wr @ m) * wu).sum(1) / (R * U))
-    return np.stack(out, 1)
-
-def crossed_measure(diff, threshold:float=0., side:str='above', label:str='', unit:str='', conf:float=0.95, **kw) -> dict:
-    "A `measure`-style result for the mean of a (replicates × test units) matrix of paired differences, its interval from `two_way_bootstrap`, the verdict from the course's rule."
-    diff = np.asarray(diff, dtype=np.float64)
-    b = two_way_bootstrap(diff, **kw)[:, 0]
-    lo, hi = (float(q) for q in np.quantile(b, [0.5 - conf / 2, 0.5 + conf / 2]))
-    return dict(effect_label=label, effect=float(diff.mean()), lo=lo, hi=hi, n=int(diff.shape[1]), unit=unit,
-                threshold=float(threshold), side=side, verdict=verdict_of(lo, hi, threshold, side))
 
 # %% ../nbs/60_clip_zero_shot.ipynb #2a8ceb94
 def interpolate_weights(zero_shot:dict, finetuned:dict, alpha:float) -> dict:
