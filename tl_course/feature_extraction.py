@@ -167,8 +167,9 @@ def mlp_head(d_in:int, n_classes:int, hidden:int=256, p:float=0.2) -> nn.Module:
 
 def small_cnn(n_classes:int=10) -> nn.Module:
     "A small LeNet-style CNN for 1-channel 28×28 images, the from-scratch baseline (channels-last weights: faster on a CPU)."
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),                    # (B, 16, 14, 14)
-                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),   # (B, 32·7·7)
+    # max-pool, then ReLU: the same function and gradients as ReLU then max-pool (both are monotone, so they commute), with the ReLU on a quarter of the positions
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),                    # (B, 16, 14, 14)
+                         nn.Conv2d(16, 32, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(),   # (B, 32·7·7)
                          nn.Dropout(0.25), nn.Linear(32 * 7 * 7, check_positive_int('n_classes', n_classes))).to(memory_format=torch.channels_last)
 
 
