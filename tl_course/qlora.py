@@ -1,4 +1,4 @@
-"""Four-bit NormalFloat from first principles, bit-exact with bitsandbytes, then LoRA on top of a 4-bit model.
+"""Four-bit NormalFloat from first principles, bit-exact with bitsandbytes (with double quantization: up to a few 8-bit constants), then LoRA on top of a 4-bit model.
 
 Docs: https://tl-course.github.io/tl_course/qlora.html.md"""
 
