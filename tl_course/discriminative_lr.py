@@ -42,7 +42,7 @@ def discriminative_lrs(n_groups:int, lr, decay:float=None) -> list:
         check(decay is None, "give either `lr=slice(lo, hi)` or `lr` with `decay`, not both")
         if n == 1: return [float(lr.stop)]
         return [float(lr.start * (lr.stop / lr.start) ** (i / (n - 1))) for i in range(n)]
-    check(isinstance(lr, (int, float)) and lr > 0, f"`lr` must be a positive number or a slice, got {lr!r}")
+    check(isinstance(lr, (int, float)) and lr >= 0, f"`lr` must be a non-negative number (0 for a control run) or a slice, got {lr!r}")
     decay = 1.0 if decay is None else decay
     check(0 < decay <= 1, f"`decay` must be in (0, 1], got {decay!r}")
     return [float(lr * decay ** (n - 1 - i)) for i in range(n)]
