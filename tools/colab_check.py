@@ -234,7 +234,7 @@ def fake_urlopen(url, *args, **kwargs):
 HF_MODELS = {
     'bert-base-uncased': ('bert', dict(hidden_size=32, num_hidden_layers=12, num_attention_heads=2, intermediate_size=64,
                                        max_position_embeddings=512, vocab_size=30522), 'minilm', False),
-    'Qwen/Qwen2.5-0.5B-Instruct': ('qwen2', dict(hidden_size=32, num_hidden_layers=24, num_attention_heads=4, num_key_value_heads=2,
+    'Qwen/Qwen2.5-0.5B-Instruct': ('qwen2', dict(hidden_size=64, num_hidden_layers=24, num_attention_heads=4, num_key_value_heads=2,
                                                   intermediate_size=64, max_position_embeddings=2048, tie_word_embeddings=True), 'smollm2', True),
 }
 _HF_DIRS = {}
